@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# One entry point: prepare the kernel tree, build, test, check.
+# See README.md. Everything generated goes to build/ (gitignored).
+
+BUILD        := $(CURDIR)/build
+TREE         := $(BUILD)/linux
+STOCK_TREE   := $(BUILD)/linux-stock
+NEG_TREE     := $(BUILD)/linux-negative
+CROSS        := aarch64-linux-gnu-
+E2E_CONFIG   := $(CURDIR)/configs/e2e-arm64.config
+NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
+KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
+KUNIT_QEMU   := $(CURDIR)/kunit/qemu_arm64_smmuv3.py
+GUEST        := $(BUILD)/guest
+UAPI         := $(BUILD)/uapi
+SCENARIOS    ?=
+
+KBUILD = $(CURDIR)/scripts/kbuild.sh
+E2E    = $(CURDIR)/tests/e2e/run.sh
+
+.PHONY: all deps tree export export-check kernel kernel-stock kernel-negative \
+	kunit guest e2e e2e-stock e2e-negative check run test clean help
+
+all: kernel
+
+help:
+	@echo "make run          demo: MSIs of a VFIO device through the SMMUv3"
+	@echo "make test         deps + kunit + e2e + check (what CI runs)"
+	@echo "make tree         prepare build/linux (base + patches/ + our files)"
+	@echo "make export       regenerate patches/ from build/linux's commits"
+	@echo "make export-check fail if build/linux holds unexported edits"
+	@echo "make kernel       arm64 Image for the e2e platform"
+	@echo "make kernel-stock the same config on the unmodified base"
+	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
+	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"
+	@echo "make e2e-stock    the matrix on the unmodified base"
+	@echo "make e2e-negative the matrix with doorbell translation broken (must go red)"
+	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
+
+deps:
+	@scripts/deps.sh
+
+tree:
+	@scripts/tree.sh prepare
+
+export:
+	@scripts/tree.sh export
+
+export-check:
+	@scripts/tree.sh export-check
+
+kernel: tree
+	@echo "kernel: building $(BUILD)/arm64"
+	@$(KBUILD) $(TREE) $(BUILD)/arm64 $(E2E_CONFIG) Image
+
+kernel-stock: tree
+	@scripts/tree.sh stock $(STOCK_TREE)
+	@echo "kernel: building $(BUILD)/arm64-stock (unmodified base)"
+	@$(KBUILD) $(STOCK_TREE) $(BUILD)/arm64-stock $(E2E_CONFIG) Image
+
+kernel-negative: tree
+	@scripts/tree.sh negative $(NEG_TREE) $(NEG_PATCH)
+	@echo "kernel: building $(BUILD)/arm64-negative (doorbell translation broken)"
+	@$(KBUILD) $(NEG_TREE) $(BUILD)/arm64-negative $(E2E_CONFIG) Image
+
+kunit: tree
+	cd $(TREE) && ./tools/testing/kunit/kunit.py run --arch=arm64 \
+		--cross_compile=$(CROSS) --qemu_config=$(KUNIT_QEMU) \
+		--kunitconfig=$(KUNITCONFIG) --build_dir=$(BUILD)/kunit \
+		--make_options="CC=ccache $(CROSS)gcc" --jobs=$$(nproc) \
+		--timeout=600
+
+guest: tree
+	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
+		INSTALL_HDR_PATH=$(UAPI) headers_install
+	@$(MAKE) -s -C tests/e2e/guest O=$(GUEST) UAPI=$(UAPI)/include \
+		CC=$(CROSS)gcc
+
+e2e: kernel guest
+	@$(E2E) --kernel $(BUILD)/arm64 $(SCENARIOS)
+
+e2e-stock: kernel-stock guest
+	@$(E2E) --kernel $(BUILD)/arm64-stock $(SCENARIOS)
+
+e2e-negative: kernel-negative guest
+	@$(E2E) --kernel $(BUILD)/arm64-negative --expect-red $(SCENARIOS)
+
+check: tree
+	@scripts/check.sh
+
+run: kernel guest
+	@$(E2E) --kernel $(BUILD)/arm64 --demo
+
+test: deps
+	@$(MAKE) --no-print-directory kunit
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory check
+
+clean:
+	rm -rf $(BUILD)/arm64* $(BUILD)/kunit $(BUILD)/guest $(BUILD)/e2e

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMU MSI cookies: map interrupt controller doorbells into the IOMMU
+ * domain of the devices that write to them.
+ *
+ * Each translating domain that needs MSIs gets a cookie from its owner.
+ * A doorbell page is mapped once per cookie and shared, with a count of
+ * users, by every MSI of every device in the domain that targets it. The
+ * translation is stored in the msi_desc, so composing a message needs no
+ * lock and no lookup.
+ */
+
+#define pr_fmt(fmt) "iommu-msi: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/msi.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "iommu-msi.h"
+
+/* An IOVA range where doorbells are used untranslated (IOMMU_RESV_MSI). */
+struct iommu_msi_hw_region {
+	struct list_head	node;
+	phys_addr_t		start;
+	phys_addr_t		last;
+};
+
+struct iommu_msi_doorbell {
+	struct iommu_msi_cookie	*cookie;
+	phys_addr_t		phys;		/* granule aligned */
+	dma_addr_t		iova;
+	unsigned int		users;
+	bool			mapped;		/* false once the domain died */
+};
+
+struct iommu_msi_cookie {
+	/* One for the domain, one per doorbell still held by an msi_desc. */
+	struct kref		ref;
+	/* Serialises prepare, release and destroy; never taken by compose. */
+	struct mutex		lock;
+	struct iommu_domain	*domain;	/* NULL after destroy */
+	unsigned int		shift;		/* log2 of the granule */
+	struct xarray		doorbells;	/* phys >> shift -> doorbell */
+	struct list_head	hw_regions;
+	/* IOVA source: the DMA allocator if set, else the window below. */
+	const struct iommu_msi_iova_ops *dma_ops;
+	dma_addr_t		base;
+	unsigned long		nr_slots;
+	unsigned long		*slots;
+};
+
+static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
+{
+	return (size_t)1 << cookie->shift;
+}
+
+static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain)
+{
+	struct iommu_msi_cookie *cookie;
+
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING) ||
+	    !domain->pgsize_bitmap)
+		return ERR_PTR(-EINVAL);
+	if (domain->msi_cookie)
+		return ERR_PTR(-EEXIST);
+
+	cookie = kzalloc(sizeof(*cookie), GFP_KERNEL);
+	if (!cookie)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&cookie->ref);
+	mutex_init(&cookie->lock);
+	xa_init(&cookie->doorbells);
+	INIT_LIST_HEAD(&cookie->hw_regions);
+	cookie->domain = domain;
+	cookie->shift = __ffs(domain->pgsize_bitmap);
+	return cookie;
+}
+
+static void cookie_free(struct kref *ref)
+{
+	struct iommu_msi_cookie *cookie =
+		container_of(ref, struct iommu_msi_cookie, ref);
+	struct iommu_msi_hw_region *region, *next;
+
+	list_for_each_entry_safe(region, next, &cookie->hw_regions, node)
+		kfree(region);
+	xa_destroy(&cookie->doorbells);
+	bitmap_free(cookie->slots);
+	mutex_destroy(&cookie->lock);
+	kfree(cookie);
+}
+
+/**
+ * iommu_msi_cookie_create_window() - give a domain a window-backed MSI cookie
+ * @domain: translating domain, owned by the caller
+ * @base: first IOVA of the window, aligned to the domain's smallest page
+ * @size: size of the window, a non-zero multiple of that page size
+ *
+ * For owners that manage their own IOVA space (VFIO, iommufd, vhost-vdpa):
+ * they reserve [@base, @base + @size), usually the IOMMU_RESV_SW_MSI
+ * region, and doorbells are mapped there, one page each.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EINVAL if the domain does not translate or the
+ * window is misaligned, empty or wraps; -EEXIST if the domain already has a
+ * cookie; -ENOMEM.
+ */
+int iommu_msi_cookie_create_window(struct iommu_domain *domain,
+				   dma_addr_t base, size_t size)
+{
+	struct iommu_msi_cookie *cookie;
+
+	cookie = cookie_alloc(domain);
+	if (IS_ERR(cookie))
+		return PTR_ERR(cookie);
+
+	if (!size || !IS_ALIGNED(base | size, cookie_granule(cookie)) ||
+	    base + size - 1 < base) {
+		cookie_free(&cookie->ref);
+		return -EINVAL;
+	}
+	cookie->base = base;
+	cookie->nr_slots = size >> cookie->shift;
+	cookie->slots = bitmap_zalloc(cookie->nr_slots, GFP_KERNEL);
+	if (!cookie->slots) {
+		cookie_free(&cookie->ref);
+		return -ENOMEM;
+	}
+	domain->msi_cookie = cookie;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_window);
+
+/**
+ * iommu_msi_cookie_create_dma() - give a domain an allocator-backed MSI cookie
+ * @domain: translating domain
+ * @ops: where doorbell IOVAs come from, typically the DMA-API allocator
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EINVAL if the domain does not translate or @ops
+ * is incomplete; -EEXIST if the domain already has a cookie; -ENOMEM.
+ */
+int iommu_msi_cookie_create_dma(struct iommu_domain *domain,
+				const struct iommu_msi_iova_ops *ops)
+{
+	struct iommu_msi_cookie *cookie;
+
+	if (!ops || !ops->alloc || !ops->free)
+		return -EINVAL;
+	cookie = cookie_alloc(domain);
+	if (IS_ERR(cookie))
+		return PTR_ERR(cookie);
+	cookie->dma_ops = ops;
+	domain->msi_cookie = cookie;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_dma);
+
+/**
+ * iommu_msi_cookie_add_hw_region() - declare a hardware MSI region
+ * @domain: domain with an MSI cookie
+ * @start: first address of an IOMMU_RESV_MSI region
+ * @size: its size in bytes
+ *
+ * Doorbells inside the region bypass translation, so they are used as they
+ * are and never mapped. Adding the same region twice is harmless.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EINVAL if @domain has no cookie or the region is
+ * empty or wraps; -ENOMEM.
+ */
+int iommu_msi_cookie_add_hw_region(struct iommu_domain *domain,
+				   phys_addr_t start, size_t size)
+{
+	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
+	struct iommu_msi_hw_region *region;
+	phys_addr_t last = start + size - 1;
+	int ret = 0;
+
+	if (!cookie || !size || last < start)
+		return -EINVAL;
+
+	mutex_lock(&cookie->lock);
+	list_for_each_entry(region, &cookie->hw_regions, node)
+		if (region->start == start && region->last == last)
+			goto out_unlock;
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	if (!region) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	region->start = start;
+	region->last = last;
+	list_add_tail(&region->node, &cookie->hw_regions);
+out_unlock:
+	mutex_unlock(&cookie->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iommu_msi_cookie_add_hw_region);
+
+static int iova_alloc(struct iommu_msi_cookie *cookie, struct device *dev,
+		      u64 limit, dma_addr_t *iova)
+{
+	unsigned long slot;
+
+	if (cookie->dma_ops) {
+		*iova = cookie->dma_ops->alloc(cookie->domain, dev,
+					       cookie_granule(cookie), limit);
+		return *iova ? 0 : -ENOSPC;
+	}
+
+	slot = find_first_zero_bit(cookie->slots, cookie->nr_slots);
+	if (slot >= cookie->nr_slots)
+		return -ENOSPC;
+	__set_bit(slot, cookie->slots);
+	*iova = cookie->base + ((dma_addr_t)slot << cookie->shift);
+	return 0;
+}
+
+static void iova_free(struct iommu_msi_cookie *cookie, dma_addr_t iova)
+{
+	if (cookie->dma_ops)
+		cookie->dma_ops->free(cookie->domain, iova,
+				      cookie_granule(cookie));
+	else
+		__clear_bit((iova - cookie->base) >> cookie->shift,
+			    cookie->slots);
+}
+
+static void doorbell_unmap(struct iommu_msi_doorbell *db)
+{
+	struct iommu_msi_cookie *cookie = db->cookie;
+	size_t granule = cookie_granule(cookie);
+
+	/* iommu_unmap() syncs the IOTLB before it returns. */
+	WARN_ON(iommu_unmap(cookie->domain, db->iova, granule) != granule);
+	iova_free(cookie, db->iova);
+	db->mapped = false;
+}
+
+static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
+					       struct device *dev,
+					       phys_addr_t page, u64 limit)
+{
+	size_t granule = cookie_granule(cookie);
+	struct iommu_msi_doorbell *db;
+	int ret;
+
+	db = kzalloc(sizeof(*db), GFP_KERNEL);
+	if (!db)
+		return ERR_PTR(-ENOMEM);
+
+	ret = iova_alloc(cookie, dev, limit, &db->iova);
+	if (ret) {
+		if (cookie->dma_ops)
+			dev_err_ratelimited(dev, "no IOVA left for MSI doorbell %pa\n",
+					    &page);
+		else
+			dev_err_ratelimited(dev, "MSI window [%pad +%#lx) is full, no room for doorbell %pa\n",
+					    &cookie->base,
+					    cookie->nr_slots << cookie->shift,
+					    &page);
+		goto err_free;
+	}
+	if (db->iova + granule - 1 > limit) {
+		ret = -ERANGE;
+		dev_err_ratelimited(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+				    &db->iova);
+		goto err_iova;
+	}
+
+	ret = iommu_map(cookie->domain, db->iova, page, granule,
+			IOMMU_WRITE | IOMMU_MMIO, GFP_KERNEL);
+	if (ret)
+		goto err_iova;
+
+	db->cookie = cookie;
+	db->phys = page;
+	db->users = 1;
+	db->mapped = true;
+	ret = xa_insert(&cookie->doorbells, page >> cookie->shift, db,
+			GFP_KERNEL);
+	if (ret) {
+		doorbell_unmap(db);
+		goto err_free;
+	}
+	kref_get(&cookie->ref);
+	return db;
+
+err_iova:
+	iova_free(cookie, db->iova);
+err_free:
+	kfree(db);
+	return ERR_PTR(ret);
+}
+
+static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
+{
+	struct iommu_msi_hw_region *region;
+
+	list_for_each_entry(region, &cookie->hw_regions, node)
+		if (addr >= region->start && addr <= region->last)
+			return true;
+	return false;
+}
+
+static int use_untranslated(struct msi_desc *desc, phys_addr_t doorbell,
+			    u64 limit)
+{
+	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	if (doorbell > limit) {
+		dev_err_ratelimited(msi_desc_to_dev(desc),
+				    "MSI doorbell %pa is beyond what the device can address\n",
+				    &doorbell);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/*
+ * The core of iommu_msi_prepare(), against an explicit domain and with the
+ * highest address the device can put in an MSI message.
+ */
+VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
+					      struct msi_desc *desc,
+					      phys_addr_t doorbell, u64 limit)
+{
+	struct device *dev = msi_desc_to_dev(desc);
+	struct iommu_msi_cookie *cookie;
+	struct iommu_msi_doorbell *db;
+	phys_addr_t page;
+	int ret = 0;
+
+	/* A second prepare of the same descriptor replaces the first. */
+	iommu_msi_release(desc);
+
+	cookie = domain ? domain->msi_cookie : NULL;
+	if (!cookie || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return use_untranslated(desc, doorbell, limit);
+
+	page = doorbell & ~(phys_addr_t)(cookie_granule(cookie) - 1);
+	if ((page >> cookie->shift) > ULONG_MAX) {
+		dev_err_ratelimited(dev, "MSI doorbell %pa cannot be indexed\n",
+				    &doorbell);
+		return -ERANGE;
+	}
+
+	mutex_lock(&cookie->lock);
+	if (in_hw_region(cookie, doorbell)) {
+		mutex_unlock(&cookie->lock);
+		return use_untranslated(desc, doorbell, limit);
+	}
+
+	db = xa_load(&cookie->doorbells, page >> cookie->shift);
+	if (db) {
+		if (db->iova + cookie_granule(cookie) - 1 > limit) {
+			dev_err_ratelimited(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+					    &db->iova);
+			ret = -ERANGE;
+		} else {
+			db->users++;
+		}
+	} else {
+		db = doorbell_map(cookie, dev, page, limit);
+		if (IS_ERR(db))
+			ret = PTR_ERR(db);
+	}
+	mutex_unlock(&cookie->lock);
+	if (ret)
+		return ret;
+
+	desc->iommu_doorbell = db;
+	msi_desc_set_iommu_msi_iova(desc, db->iova, cookie->shift);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_prepare);
+
+/* The highest address @desc's device can write an MSI to. */
+static u64 msi_addr_limit(const struct msi_desc *desc)
+{
+	struct device *dev = msi_desc_to_dev(desc);
+
+	if (dev_is_pci(dev) && !desc->pci.msi_attrib.is_msix &&
+	    !desc->pci.msi_attrib.is_64)
+		return U32_MAX;
+	return U64_MAX;
+}
+
+/**
+ * iommu_msi_prepare() - make a doorbell reachable for an MSI
+ * @desc: the MSI's descriptor
+ * @doorbell: physical address the MSI writes to
+ *
+ * Called by irqchip drivers when the MSI is allocated. If the device's
+ * domain translates and has an MSI cookie, the granule page holding
+ * @doorbell is mapped into the domain (or its existing mapping gains a
+ * user) and the translation is stored in @desc for iommu_msi_compose().
+ * Otherwise the doorbell is used untranslated. Pair with
+ * iommu_msi_release().
+ *
+ * Context: process context, may sleep. Takes the cookie's mutex.
+ * Return: 0 on success (nothing to do counts as success); -ENOSPC if the
+ * window or allocator has no IOVA left; -ERANGE if the resulting address
+ * cannot be written by the device; -ENOMEM; or the error of the mapping.
+ * On error @desc holds no translation and nothing is left mapped.
+ */
+int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
+{
+	struct device *dev = msi_desc_to_dev(desc);
+
+	return iommu_msi_domain_prepare(iommu_get_domain_for_dev(dev), desc,
+					doorbell, msi_addr_limit(desc));
+}
+EXPORT_SYMBOL_GPL(iommu_msi_prepare);
+
+/**
+ * iommu_msi_compose() - apply a prepared translation to an MSI message
+ * @desc: descriptor passed to iommu_msi_prepare()
+ * @msg: message holding the physical doorbell address
+ *
+ * Replaces the doorbell page in @msg's address with its IOVA and keeps the
+ * offset within the page. Leaves @msg alone when the doorbell is used
+ * untranslated.
+ *
+ * Context: any context, including hard IRQ and under raw spinlocks. Takes
+ * no lock and allocates nothing.
+ */
+void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg)
+{
+	unsigned int shift = desc->iommu_msi_shift;
+	u64 addr;
+
+	if (!shift)
+		return;
+	addr = (u64)desc->iommu_msi_iova << shift;
+	addr |= msg->address_lo & GENMASK(shift - 1, 0);
+	msg->address_hi = upper_32_bits(addr);
+	msg->address_lo = lower_32_bits(addr);
+}
+EXPORT_SYMBOL_GPL(iommu_msi_compose);
+
+/**
+ * iommu_msi_release() - drop an MSI's use of its doorbell mapping
+ * @desc: descriptor passed to iommu_msi_prepare(), or never prepared
+ *
+ * Called by irqchip drivers when the MSI is freed. When the last user of a
+ * doorbell mapping goes, the page is unmapped (with IOTLB invalidation) and
+ * its IOVA is given back. Safe to call on a descriptor with no translation.
+ *
+ * Context: process context, may sleep. Takes the cookie's mutex.
+ */
+void iommu_msi_release(struct msi_desc *desc)
+{
+	struct iommu_msi_doorbell *db = desc->iommu_doorbell;
+	struct iommu_msi_cookie *cookie;
+	bool last;
+
+	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	if (!db)
+		return;
+	desc->iommu_doorbell = NULL;
+	cookie = db->cookie;
+
+	mutex_lock(&cookie->lock);
+	last = !--db->users;
+	if (last && db->mapped) {
+		xa_erase(&cookie->doorbells, db->phys >> cookie->shift);
+		doorbell_unmap(db);
+	}
+	mutex_unlock(&cookie->lock);
+
+	if (last) {
+		kfree(db);
+		kref_put(&cookie->ref, cookie_free);
+	}
+}
+EXPORT_SYMBOL_GPL(iommu_msi_release);
+
+/**
+ * iommu_msi_cookie_destroy() - tear down a domain's MSI cookie
+ * @domain: domain being freed
+ *
+ * Unmaps every doorbell and gives back every IOVA. Descriptors that still
+ * hold a doorbell keep only its bookkeeping alive until
+ * iommu_msi_release(). Called by iommu_domain_free(); safe without a cookie.
+ *
+ * Context: process context, may sleep.
+ */
+void iommu_msi_cookie_destroy(struct iommu_domain *domain)
+{
+	struct iommu_msi_cookie *cookie = domain->msi_cookie;
+	struct iommu_msi_doorbell *db;
+	unsigned long index;
+
+	if (!cookie)
+		return;
+	domain->msi_cookie = NULL;
+
+	mutex_lock(&cookie->lock);
+	xa_for_each(&cookie->doorbells, index, db) {
+		xa_erase(&cookie->doorbells, index);
+		doorbell_unmap(db);
+	}
+	cookie->domain = NULL;
+	mutex_unlock(&cookie->lock);
+	kref_put(&cookie->ref, cookie_free);
+}
+EXPORT_SYMBOL_GPL(iommu_msi_cookie_destroy);

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks on what we own and what we change: checkpatch --strict on
+# our files and patches, sparse (C=1) and W=1 on the objects we touch,
+# kernel-doc on our sources and headers, coccicheck on our files.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+TREE=$REPO/build/linux
+KOBJ=$REPO/build/arm64
+CROSS=aarch64-linux-gnu-
+fail=0
+
+cd "$REPO"
+# Kernel C we own, and userspace C of the e2e harness (kernel style too).
+kfiles=$(git ls-files --cached --others --exclude-standard -- \
+	 'drivers/*.[ch]' 'include/*.h' 'arch/*.[ch]' 'kernel/*.[ch]' 'lib/*.[ch]')
+ufiles=$(git ls-files --cached --others --exclude-standard -- 'tests/*.[ch]')
+patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' patches/series 2>/dev/null)
+
+result() { # name, status, detail
+	printf '%-12s %-4s %s\n' "$1" "$2" "$3"
+	[ "$2" = ok ] || fail=1
+}
+
+# checkpatch
+cp_out=$(mktemp)
+n=0
+for f in $kfiles $ufiles; do
+	n=$((n + 1))
+	"$TREE/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" >> "$cp_out" 2>&1
+done
+for p in $patches; do
+	n=$((n + 1))
+	(cd "$TREE" && ./scripts/checkpatch.pl --strict --quiet --show-types \
+		"$REPO/patches/$p") >> "$cp_out" 2>&1
+done
+if [ -s "$cp_out" ]; then
+	cat "$cp_out"
+	result checkpatch FAIL "$n files/patches, see above"
+else
+	result checkpatch ok "$n files/patches clean"
+fi
+rm -f "$cp_out"
+
+# kernel-doc
+kd_out=$(mktemp)
+kd_files=$(echo "$kfiles" | grep -v '_test\.c$\|kunit' || true)
+[ -z "$kd_files" ] || (cd "$REPO" && "$TREE/scripts/kernel-doc" -none -Wall $kd_files) > "$kd_out" 2>&1
+if [ -s "$kd_out" ]; then
+	cat "$kd_out"
+	result kernel-doc FAIL "$(wc -l < "$kd_out") warnings"
+else
+	result kernel-doc ok "$(echo $kd_files | wc -w) files clean"
+fi
+rm -f "$kd_out"
+
+# sparse + W=1 on every object built from a file we own or patch.
+objs=$( { echo "$kfiles"
+	  for p in $patches; do
+		sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "patches/$p"
+	  done; } | grep '\.c$' | sort -u)
+built=
+for c in $objs; do
+	o=${c%.c}.o
+	[ -f "$KOBJ/$o" ] && built="$built $o"
+done
+if [ -z "$built" ]; then
+	result sparse ok "no changed object in the e2e kernel yet"
+else
+	sp_out=$(mktemp)
+	make -s -C "$TREE" O="$KOBJ" ARCH=arm64 CROSS_COMPILE=$CROSS \
+		CC="ccache ${CROSS}gcc" C=2 W=1 $built > "$sp_out" 2>&1
+	if grep -q 'warning:\|error:' "$sp_out"; then
+		cat "$sp_out"
+		result sparse FAIL "C=2 W=1 on$built"
+	else
+		result sparse ok "C=2 W=1 clean on$built"
+	fi
+	rm -f "$sp_out"
+fi
+
+# coccicheck: every upstream semantic patch, plus ours, over our files.
+if [ -z "$kfiles" ]; then
+	result coccicheck ok "no kernel C of ours yet"
+else
+	cc_out=$(mktemp)
+	for cocci in "$TREE"/scripts/coccinelle/*/*.cocci; do
+		spatch -D report --very-quiet --no-show-diff --no-includes \
+			--include-headers -I "$TREE/include" \
+			--cocci-file "$cocci" $kfiles 2>/dev/null >> "$cc_out"
+	done
+	if [ -s "$cc_out" ]; then
+		cat "$cc_out"
+		result coccicheck FAIL "$(wc -l < "$cc_out") reports"
+	else
+		result coccicheck ok "$(ls "$TREE"/scripts/coccinelle/*/*.cocci | wc -l) semantic patches, clean"
+	fi
+	rm -f "$cc_out"
+fi
+
+exit $fail

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Configure and build one kernel: kbuild.sh <srctree> <objdir> <fragment>
+# [make targets...]. The .config is allnoconfig plus the fragment; every
+# option the fragment sets must survive, so a missing dependency fails loudly.
+set -euo pipefail
+
+SRC=$1 OBJ=$2 FRAG=$3
+shift 3
+ARCH=${ARCH:-arm64}
+CROSS=${CROSS_COMPILE:-aarch64-linux-gnu-}
+KMAKE=(make -s -C "$SRC" O="$OBJ" ARCH="$ARCH" CROSS_COMPILE="$CROSS"
+       CC="ccache ${CROSS}gcc" -j"$(nproc)")
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=$SRC
+
+mkdir -p "$OBJ"
+stamp=$OBJ/.fragment.sha
+want=$(cat "$FRAG" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$OBJ/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	"${KMAKE[@]}" KCONFIG_ALLCONFIG="$FRAG" ${BASECONFIG:-allnoconfig}
+	missing=0
+	while read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$OBJ/.config" || { echo "kbuild: $line did not stick" >&2; missing=1; } ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			sym=${sym%% *}
+			if grep -q "^$sym=" "$OBJ/.config"; then
+				echo "kbuild: $sym is set" >&2
+				missing=1
+			fi ;;
+		esac
+	done < "$FRAG"
+	[ $missing -eq 0 ] || exit 1
+	echo "$want" > "$stamp"
+fi
+"${KMAKE[@]}" "${@:-Image}"

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Logging, check reporting and small file helpers for the guest program. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LINE_LEN	1024
+#define PATH_POLL_MS	20
+
+static int n_pass, n_fail;
+static char last_err[MSG_LEN];
+
+/* The host parses line by line: never let a reason span lines. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[LINE_LEN];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	one_line(line);
+	/* One printf per line so a line is one write() on the console. */
+	printf("%s%s\n", prefix, line);
+	fflush(stdout);
+}
+
+void e2e_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("E2E: ", fmt, ap);
+	va_end(ap);
+}
+
+void demo_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("DEMO: ", fmt, ap);
+	va_end(ap);
+}
+
+int err_ret(int err, const char *fmt, ...)
+{
+	char step[MSG_LEN / 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(step, sizeof(step), fmt, ap);
+	va_end(ap);
+	snprintf(last_err, sizeof(last_err), "%s: %s", step,
+		 strerror(err < 0 ? -err : err));
+	one_line(last_err);
+	e2e_log("error: %s", last_err);
+	return err < 0 ? err : -err;
+}
+
+const char *last_error(void)
+{
+	return last_err[0] ? last_err : "unknown error";
+}
+
+void report_line(const char *name, bool ok, const char *fmt, ...)
+{
+	char reason[LINE_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	one_line(reason);
+	if (ok) {
+		n_pass++;
+		printf("E2E-CHECK %s PASS\n", name);
+	} else {
+		n_fail++;
+		printf("E2E-CHECK %s FAIL %s\n", name,
+		       reason[0] ? reason : "unspecified");
+	}
+	fflush(stdout);
+}
+
+int report_failures(void)
+{
+	return n_fail;
+}
+
+int report_passes(void)
+{
+	return n_pass;
+}
+
+void check_begin(struct check *c, const char *name, const char *const *subs)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->subs = subs;
+	e2e_log("===== check %s =====", name);
+}
+
+static int sub_index(const struct check *c, const char *sub)
+{
+	int i;
+
+	for (i = 0; c->subs && c->subs[i] && i < CHECK_MAX_SUBS; i++)
+		if (!strcmp(c->subs[i], sub))
+			return i;
+	return -1;
+}
+
+void check_report(struct check *c, const char *sub, bool ok,
+		  const char *fmt, ...)
+{
+	char detail[LINE_LEN], full[PATH_LEN];
+	va_list ap;
+	int idx;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s.%s", c->name, sub);
+	idx = sub_index(c, sub);
+	if (idx >= 0)
+		c->done |= 1u << idx;
+	if (!ok)
+		c->nfail++;
+	/* Details of a PASS go on a progress line: PASS lines stay bare. */
+	if (ok && detail[0])
+		e2e_log("%s: %s", full, detail);
+	report_line(full, ok, "%s", detail);
+}
+
+void check_setup_fail(struct check *c, const char *fmt, ...)
+{
+	char why[MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	e2e_log("%s: setup failed: %s", c->name, why);
+	if (!c->setup_failed)
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	c->setup_failed = true;
+}
+
+void check_end(struct check *c)
+{
+	char full[PATH_LEN];
+	int i;
+
+	for (i = 0; c->subs && c->subs[i] && i < CHECK_MAX_SUBS; i++) {
+		if (c->done & (1u << i))
+			continue;
+		snprintf(full, sizeof(full), "%s.%s", c->name, c->subs[i]);
+		report_line(full, false, "not run: %s",
+			    c->why[0] ? c->why : "an earlier step failed");
+		c->nfail++;
+	}
+	if (c->setup_failed)
+		report_line(c->name, false, "setup: %s", c->why);
+	else if (c->nfail)
+		report_line(c->name, false, "%d subcheck(s) failed", c->nfail);
+	else
+		report_line(c->name, true, "%s", "");
+}
+
+int read_bin(const char *path, void *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	err = errno;
+	close(fd);
+	return n < 0 ? -err : (int)n;
+}
+
+int read_text(const char *path, char *buf, size_t len)
+{
+	int n;
+
+	if (!len)
+		return -EINVAL;
+	n = read_bin(path, buf, len - 1);
+	if (n < 0) {
+		buf[0] = '\0';
+		return n;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n;
+}
+
+int read_hex(const char *path, unsigned long *val)
+{
+	char buf[64], *end;
+	int n;
+
+	n = read_text(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	errno = 0;
+	*val = strtoul(buf, &end, 16);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+int write_text(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int link_basename(const char *path, char *buf, size_t len)
+{
+	char target[PATH_LEN];
+	const char *base;
+	ssize_t n;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, base);
+	return 0;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* devtmpfs/sysfs nodes can appear a little after the driver bound. */
+int wait_for_path(const char *path, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		if (path_exists(path))
+			return 0;
+		if (now_ms() >= end)
+			return -ENOENT;
+		sleep_ms(PATH_POLL_MS);
+	}
+}
+
+/* The one entry of dir whose name starts with prefix. */
+int single_dir_entry(const char *dir, const char *prefix, char *buf,
+		     size_t len)
+{
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		if (!found++)
+			snprintf(buf, len, "%s", de->d_name);
+	}
+	closedir(d);
+	if (!found)
+		return -ENOENT;
+	return found == 1 ? 0 : -EEXIST;
+}
+
+int dump_file(const char *path, const char *prefix)
+{
+	char line[LINE_LEN];
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("%s%s\n", prefix, line);
+	}
+	fclose(f);
+	fflush(stdout);
+	return 0;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int wait_readable(int fd, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int left, ret;
+
+	for (;;) {
+		uint64_t now = now_ms();
+
+		left = now >= end ? 0 : (int)(end - now);
+		ret = poll(&pfd, 1, left);
+		if (ret > 0)
+			return (pfd.revents & POLLIN) ? 1 : -EIO;
+		if (ret == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}

@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end matrix: boot QEMU once per scenario with our guest program as
+# init, and judge each run from the guest's verdicts and the kernel log.
+#
+#   run.sh --kernel <objdir> [--expect-red] [--demo] [scenario...]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=$REPO/build
+GUEST=$BUILD/guest/init
+TIMEOUT=${E2E_TIMEOUT:-300}
+KOBJ= EXPECT_RED=0 DEMO=0
+WANT=()
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) KOBJ=$2; shift ;;
+	--expect-red) EXPECT_RED=1 ;;
+	--demo) DEMO=1 ;;
+	*) WANT+=("$1") ;;
+	esac
+	shift
+done
+[ -n "$KOBJ" ] || { echo "usage: run.sh --kernel <objdir> ..." >&2; exit 2; }
+IMAGE=$KOBJ/arch/arm64/boot/Image
+[ -f "$IMAGE" ] || { echo "e2e: no kernel at $IMAGE" >&2; exit 2; }
+[ -x "$GUEST" ] || { echo "e2e: no guest program at $GUEST" >&2; exit 2; }
+OUT=$BUILD/e2e/$(basename "$KOBJ")
+mkdir -p "$OUT"
+rm -f "$OUT"/*.log
+
+# Kernel log lines that fail any scenario, whatever the guest says.
+BAD_LOG='arm-smmu-v3.*event 0x|fault from EP|WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|Call trace:|INFO: task .* blocked'
+
+make_initramfs() {
+	local list=$OUT/initramfs.list
+	cat > "$list" <<-EOT
+	dir /dev 0755 0 0
+	nod /dev/console 0600 0 0 c 5 1
+	dir /proc 0755 0 0
+	dir /sys 0755 0 0
+	file /init $GUEST 0755 0 0
+	EOT
+	"$KOBJ/usr/gen_init_cpio" "$list" > "$OUT/initramfs.cpio"
+}
+
+# The pattern the guest's dmaapi check expects on every disk.
+make_disk() {
+	[ -f "$1" ] && return 0
+	python3 - "$1" <<-'EOT'
+	import sys
+	n = 1 << 20
+	data = bytes(((i * 7 + i // 4096 + 0x5a) & 0xff) for i in range(n))
+	with open(sys.argv[1], 'wb') as f:
+	    f.write(data)
+	EOT
+}
+
+qemu_devices() {
+	local d
+	for d in $1; do
+		case $d in
+		edu) echo "-device edu" ;;
+		viommu) echo "-device virtio-iommu-pci" ;;
+		disks)
+			make_disk "$OUT/vblk.img"
+			make_disk "$OUT/nvme.img"
+			echo "-drive file=$OUT/vblk.img,if=none,id=vblk,format=raw"
+			echo "-device virtio-blk-pci,drive=vblk"
+			echo "-drive file=$OUT/nvme.img,if=none,id=nvme,format=raw"
+			echo "-device nvme,drive=nvme,serial=msie2e"
+			;;
+		*) echo "e2e: unknown device set $d" >&2; exit 2 ;;
+		esac
+	done
+}
+
+boot() {
+	local machine=$1 devices=$2 cmdline=$3 log=$4
+	# shellcheck disable=SC2046
+	timeout "$TIMEOUT" qemu-system-aarch64 \
+		-machine "$machine" -cpu max,pauth-impdef=on -smp 2 -m 1024 \
+		-display none -monitor none -serial stdio -no-reboot -nic none \
+		-kernel "$IMAGE" -initrd "$OUT/initramfs.cpio" \
+		-append "console=ttyAMA0 panic=-1 printk.time=1 $cmdline" \
+		$(qemu_devices "$devices") < /dev/null > "$log" 2>&1 || true
+}
+
+# Prints the reason a scenario failed, nothing when it passed.
+judge() {
+	local log=$1 bad
+	bad=$(grep -E -m3 "$BAD_LOG" "$log" || true)
+	if [ -n "$bad" ]; then
+		echo "kernel log: $(echo "$bad" | head -1 | tr -d '\r')"
+	elif grep -q "E2E-CHECK .* FAIL" "$log"; then
+		grep -m1 "E2E-CHECK .* FAIL" "$log" | tr -d '\r' | sed 's/^E2E-CHECK //'
+	elif ! grep -q "^E2E-RESULT PASS" "$log"; then
+		echo "no PASS verdict from the guest (timeout or crash, see $log)"
+	fi
+}
+
+options() {
+	local o out=
+	for o in $1; do out="$out msi_e2e.$o"; done
+	echo "$out"
+}
+
+run_scenario() {
+	local name=$1 machine=$2 devices=$3 extra=$4 opts=$5
+	local log=$OUT/$name.log start why checks
+	start=$(date +%s)
+	boot "$machine" "$devices" "$extra $(options "$opts")" "$log"
+	why=$(judge "$log")
+	checks=$(grep -c "^E2E-CHECK .* PASS" "$log" || true)
+	if [ -z "$why" ]; then
+		printf 'PASS  %-13s %2d checks  %3ss\n' "$name" "$checks" "$(( $(date +%s) - start ))"
+		return 0
+	fi
+	printf 'FAIL  %-13s %s  (%s)\n' "$name" "$why" "$log"
+	return 1
+}
+
+trim() { echo "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
+
+make_initramfs
+
+if [ $DEMO -eq 1 ]; then
+	log=$OUT/demo.log
+	echo "demo: booting QEMU virt (GICv3 ITS + SMMUv3) with an edu PCI device"
+	boot virt,gic-version=3,iommu=smmuv3 edu "msi_e2e.checks=demo" "$log"
+	grep -E "^DEMO: " "$log" | tr -d '\r' | sed 's/^DEMO: //'
+	why=$(judge "$log")
+	if [ -n "$why" ]; then
+		echo "demo: FAILED: $why"
+		exit 1
+	fi
+	echo "demo: all MSIs delivered through the IOMMU; full log in $log"
+	exit 0
+fi
+
+pass=0 fail=0 failed=
+while IFS='|' read -r name machine devices extra opts; do
+	name=$(trim "$name")
+	case "$name" in ""|\#*) continue ;; esac
+	if [ ${#WANT[@]} -gt 0 ] && [[ ! " ${WANT[*]} " =~ " $name " ]]; then
+		continue
+	fi
+	if run_scenario "$name" "$(trim "$machine")" "$(trim "$devices")" \
+			"$(trim "$extra")" "$(trim "$opts")"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+	fi
+done < "$HERE/scenarios.conf"
+echo "$pass passed, $fail failed"
+
+if [ $EXPECT_RED -eq 1 ]; then
+	# The control must fail where doorbells are translated, with the SMMU
+	# reporting the write to the doorbell IOVA that is no longer mapped.
+	faults=$(grep -h -A2 "arm-smmu-v3.*event 0x10" "$OUT"/*.log 2>/dev/null | grep -c "event 0x10" || true)
+	if [ $fail -gt 0 ] && [ "$faults" -gt 0 ]; then
+		echo "negative control: red as expected ($fail failed:$failed; $faults SMMU translation faults)"
+		grep -h -m1 -A4 "arm-smmu-v3.*event 0x10" "$OUT"/*.log | head -5 | tr -d '\r' | sed 's/^/  /'
+		exit 0
+	fi
+	echo "negative control: NOT red; the harness cannot see a broken doorbell translation"
+	exit 1
+fi
+[ $fail -eq 0 ]
