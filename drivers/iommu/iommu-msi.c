@@ -448,7 +448,7 @@ EXPORT_SYMBOL_GPL(iommu_msi_compose);
 
 /**
  * iommu_msi_release() - drop an MSI's use of its doorbell mapping
- * @desc: descriptor passed to iommu_msi_prepare(), or never prepared
+ * @desc: descriptor passed to iommu_msi_prepare(), never prepared, or NULL
  *
  * Called by irqchip drivers when the MSI is freed. When the last user of a
  * doorbell mapping goes, the page is unmapped (with IOTLB invalidation) and
@@ -458,11 +458,14 @@ EXPORT_SYMBOL_GPL(iommu_msi_compose);
  */
 void iommu_msi_release(struct msi_desc *desc)
 {
-	struct iommu_msi_doorbell *db = desc->iommu_doorbell;
+	struct iommu_msi_doorbell *db;
 	struct iommu_msi_cookie *cookie;
 	bool last;
 
+	if (!desc)
+		return;
 	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	db = desc->iommu_doorbell;
 	if (!db)
 		return;
 	desc->iommu_doorbell = NULL;

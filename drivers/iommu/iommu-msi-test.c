@@ -1,0 +1,1937 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for IOMMU MSI cookies.
+ *
+ * The cookie core runs against a mock paging domain whose page table is an
+ * xarray the tests can read, through the real iommu_map()/iommu_unmap(). So
+ * every case checks exactly which doorbell page is mapped at which IOVA, how
+ * often the core was asked to map, unmap and sync, and that nothing is left
+ * behind when the case ends.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/iommu.h>
+#include <linux/iommu-msi.h>
+#include <linux/kthread.h>
+#include <linux/limits.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/msi.h>
+#include <linux/random.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "iommu-msi.h"
+
+/* IOVA windows, and the range the mock DMA allocator hands out. */
+#define MOCK_WIN_BASE		((dma_addr_t)0x08000000)	/* Arm SW_MSI */
+#define MOCK_WIN_HIGH		((dma_addr_t)0x108000000ULL)	/* > 4 GiB */
+#define MOCK_DMA_BASE		((dma_addr_t)0x40000000)
+#define MOCK_DMA_SLOTS		32
+
+/* Doorbells sit 64K apart, so they are distinct pages for every granule. */
+#define MOCK_DB_BASE		((phys_addr_t)0x2f100000)
+#define MOCK_DB_HIGH		((phys_addr_t)0x800000000ULL)
+#define MOCK_DB_OFF		0x40
+#define MOCK_MSI_DATA		0x4242
+
+#define MOCK_UNMAPPED		PHYS_ADDR_MAX
+
+#define STRESS_WORKERS		4
+#define STRESS_DOORBELLS	8
+#define STRESS_SLOTS		16
+#define STRESS_MAX_DOMAINS	2
+#define STRESS_MIN_MS		2000
+
+static unsigned int stress_ms = STRESS_MIN_MS;
+module_param(stress_ms, uint, 0444);
+MODULE_PARM_DESC(stress_ms, "Duration of each stress case in ms (>= 2000)");
+
+struct mock_domain {
+	struct iommu_domain	domain;
+	struct kunit		*test;
+	unsigned int		shift;		/* log2 of the smallest page */
+	/* The page table: iova >> shift -> xa_mk_value(pa >> shift). */
+	struct xarray		table;
+	atomic_t		maps;		/* map_pages calls */
+	atomic_t		unmaps;		/* unmap_pages calls */
+	atomic_t		syncs;		/* iotlb_sync calls */
+	/* Double maps, unmaps of holes, odd page sizes: always bugs. */
+	atomic_t		bad_ops;
+	int			fail_map_at;	/* map call to fail, 0: none */
+	int			fail_map_err;
+	int			last_prot;
+
+	/* The mock DMA-API IOVA allocator: first fit from MOCK_DMA_BASE. */
+	spinlock_t		dma_lock;	/* protects dma_slots */
+	DECLARE_BITMAP(dma_slots, MOCK_DMA_SLOTS);
+	bool			dma_fail;	/* alloc returns 0 */
+	bool			dma_ignore_limit;
+	atomic_t		dma_allocs;
+	atomic_t		dma_frees;
+	atomic_t		dma_live;
+	atomic_t		dma_bad_free;
+	u64			dma_last_limit;
+	struct device		*dma_last_dev;
+};
+
+static struct mock_domain *to_mock(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static size_t mock_granule(const struct mock_domain *md)
+{
+	return BIT(md->shift);
+}
+
+static phys_addr_t mock_page(const struct mock_domain *md, phys_addr_t addr)
+{
+	return addr & ~(phys_addr_t)(mock_granule(md) - 1);
+}
+
+static u64 mock_offset(const struct mock_domain *md, u64 addr)
+{
+	return addr & (mock_granule(md) - 1);
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *md = to_mock(domain);
+	unsigned long index = iova >> md->shift;
+	size_t i;
+	int ret;
+
+	if (atomic_inc_return(&md->maps) == READ_ONCE(md->fail_map_at))
+		return md->fail_map_err;
+	if (pgsize != mock_granule(md) || !IS_ALIGNED(iova | paddr, pgsize)) {
+		atomic_inc(&md->bad_ops);
+		return -EINVAL;
+	}
+	WRITE_ONCE(md->last_prot, prot);
+
+	for (i = 0; i < pgcount; i++) {
+		ret = xa_insert(&md->table, index + i,
+				xa_mk_value((paddr >> md->shift) + i), gfp);
+		if (ret == -EBUSY) {
+			/* Mapping over a live IOVA would hide a leak. */
+			atomic_inc(&md->bad_ops);
+			return -EEXIST;
+		}
+		if (ret)
+			return ret;
+		*mapped += pgsize;
+	}
+	return 0;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *md = to_mock(domain);
+	unsigned long index = iova >> md->shift;
+	size_t i;
+
+	atomic_inc(&md->unmaps);
+	if (pgsize != mock_granule(md)) {
+		atomic_inc(&md->bad_ops);
+		return 0;
+	}
+	for (i = 0; i < pgcount; i++) {
+		if (!xa_erase(&md->table, index + i)) {
+			atomic_inc(&md->bad_ops);
+			break;
+		}
+	}
+	return i * pgsize;
+}
+
+static void mock_iotlb_sync(struct iommu_domain *domain,
+			    struct iommu_iotlb_gather *gather)
+{
+	atomic_inc(&to_mock(domain)->syncs);
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	struct mock_domain *md = to_mock(domain);
+	void *entry = xa_load(&md->table, iova >> md->shift);
+
+	if (!entry)
+		return 0;
+	return ((phys_addr_t)xa_to_value(entry) << md->shift) |
+	       mock_offset(md, iova);
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.map_pages	= mock_map_pages,
+	.unmap_pages	= mock_unmap_pages,
+	.iotlb_sync	= mock_iotlb_sync,
+	.iova_to_phys	= mock_iova_to_phys,
+};
+
+static dma_addr_t mock_dma_alloc(struct iommu_domain *domain,
+				 struct device *dev, size_t size, u64 limit)
+{
+	struct mock_domain *md;
+	unsigned long slot;
+	dma_addr_t iova = 0;
+
+	if (WARN_ON(!domain))
+		return 0;
+	md = to_mock(domain);
+	atomic_inc(&md->dma_allocs);
+	WRITE_ONCE(md->dma_last_limit, limit);
+	WRITE_ONCE(md->dma_last_dev, dev);
+	if (size != mock_granule(md)) {
+		atomic_inc(&md->bad_ops);
+		return 0;
+	}
+	if (READ_ONCE(md->dma_fail))
+		return 0;
+
+	spin_lock(&md->dma_lock);
+	slot = find_first_zero_bit(md->dma_slots, MOCK_DMA_SLOTS);
+	if (slot < MOCK_DMA_SLOTS) {
+		iova = MOCK_DMA_BASE + ((dma_addr_t)slot << md->shift);
+		if (iova + size - 1 <= limit || md->dma_ignore_limit) {
+			__set_bit(slot, md->dma_slots);
+			atomic_inc(&md->dma_live);
+		} else {
+			iova = 0;
+		}
+	}
+	spin_unlock(&md->dma_lock);
+	return iova;
+}
+
+static void mock_dma_free(struct iommu_domain *domain, dma_addr_t iova,
+			  size_t size)
+{
+	struct mock_domain *md;
+	unsigned long slot;
+	bool ok;
+
+	if (WARN_ON(!domain))
+		return;
+	md = to_mock(domain);
+	atomic_inc(&md->dma_frees);
+	slot = (iova - MOCK_DMA_BASE) >> md->shift;
+
+	spin_lock(&md->dma_lock);
+	ok = size == mock_granule(md) && iova >= MOCK_DMA_BASE &&
+	     !mock_offset(md, iova) && slot < MOCK_DMA_SLOTS &&
+	     __test_and_clear_bit(slot, md->dma_slots);
+	spin_unlock(&md->dma_lock);
+
+	if (ok)
+		atomic_dec(&md->dma_live);
+	else
+		atomic_inc(&md->dma_bad_free);
+}
+
+static const struct iommu_msi_iova_ops mock_dma_ops = {
+	.alloc	= mock_dma_alloc,
+	.free	= mock_dma_free,
+};
+
+static unsigned long mock_count(struct mock_domain *md)
+{
+	unsigned long index, n = 0;
+	void *entry;
+
+	xa_for_each(&md->table, index, entry)
+		n++;
+	return n;
+}
+
+/* The page the mock table maps at @iova, or MOCK_UNMAPPED. */
+static phys_addr_t mock_lookup(struct mock_domain *md, u64 iova)
+{
+	void *entry = xa_load(&md->table, iova >> md->shift);
+
+	if (!entry)
+		return MOCK_UNMAPPED;
+	return (phys_addr_t)xa_to_value(entry) << md->shift;
+}
+
+static void mock_fail_next_map(struct mock_domain *md, int err)
+{
+	md->fail_map_err = err;
+	WRITE_ONCE(md->fail_map_at, atomic_read(&md->maps) + 1);
+}
+
+/*
+ * Destroying the cookie must unmap everything and give every IOVA back,
+ * whatever descriptors still hold; anything left is a leak.
+ */
+static void mock_domain_cleanup(void *data)
+{
+	struct mock_domain *md = data;
+	struct kunit *test = md->test;
+
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_EQ_MSG(test, mock_count(md), 0,
+			    "doorbell still mapped after destroy");
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_bad_free), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+	xa_destroy(&md->table);
+}
+
+static struct mock_domain *mock_domain_new(struct kunit *test,
+					   unsigned int type,
+					   unsigned long pgsize_bitmap)
+{
+	struct mock_domain *md;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	md->test = test;
+	md->domain.type = type;
+	md->domain.ops = &mock_domain_ops;
+	md->domain.pgsize_bitmap = pgsize_bitmap;
+	md->shift = __ffs(pgsize_bitmap);
+	xa_init(&md->table);
+	spin_lock_init(&md->dma_lock);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_domain_cleanup,
+							md), 0);
+	return md;
+}
+
+static int create_window(struct mock_domain *md, dma_addr_t base, size_t size)
+{
+	return iommu_msi_cookie_create_window(&md->domain, base, size);
+}
+
+static int add_hw_region(struct mock_domain *md, phys_addr_t start,
+			 size_t size)
+{
+	return iommu_msi_cookie_add_hw_region(&md->domain, start, size);
+}
+
+static int create_dma(struct mock_domain *md,
+		      const struct iommu_msi_iova_ops *ops)
+{
+	return iommu_msi_cookie_create_dma(&md->domain, ops);
+}
+
+static struct mock_domain *mock_window_at(struct kunit *test, size_t granule,
+					  dma_addr_t base,
+					  unsigned long nr_slots)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, granule);
+	KUNIT_ASSERT_EQ(test, create_window(md, base, nr_slots * granule), 0);
+	return md;
+}
+
+static struct mock_domain *mock_window(struct kunit *test, size_t granule,
+				       unsigned long nr_slots)
+{
+	return mock_window_at(test, granule, MOCK_WIN_BASE, nr_slots);
+}
+
+static struct mock_domain *mock_dma(struct kunit *test, size_t granule)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_DMA, granule);
+	KUNIT_ASSERT_EQ(test, create_dma(md, &mock_dma_ops), 0);
+	return md;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(release_desc_action, iommu_msi_release,
+			    struct msi_desc *);
+
+static struct msi_desc *new_desc_for(struct kunit *test, struct device *dev)
+{
+	struct msi_desc *desc;
+
+	desc = kunit_kzalloc(test, sizeof(*desc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, desc);
+	desc->dev = dev;
+	/* A case that stops early must not leak the doorbell it holds. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							release_desc_action,
+							desc), 0);
+	return desc;
+}
+
+static struct msi_desc *new_desc(struct kunit *test)
+{
+	return new_desc_for(test, test->priv);
+}
+
+static struct device *new_dev(struct kunit *test, const char *name)
+{
+	struct device *dev = kunit_device_register(test, name);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	return dev;
+}
+
+static phys_addr_t mock_db_off(unsigned int i, unsigned long off)
+{
+	return MOCK_DB_BASE + (phys_addr_t)i * SZ_64K + off;
+}
+
+static phys_addr_t mock_db(unsigned int i)
+{
+	return mock_db_off(i, MOCK_DB_OFF);
+}
+
+static int mock_prepare_limit(struct mock_domain *md, struct msi_desc *desc,
+			      phys_addr_t doorbell, u64 limit)
+{
+	return iommu_msi_domain_prepare(&md->domain, desc, doorbell, limit);
+}
+
+static int mock_prepare(struct mock_domain *md, struct msi_desc *desc,
+			phys_addr_t doorbell)
+{
+	return mock_prepare_limit(md, desc, doorbell, U64_MAX);
+}
+
+/* The bit-fields cannot go through typeof() in the KUnit macros. */
+static unsigned int desc_shift(const struct msi_desc *desc)
+{
+	return desc->iommu_msi_shift;
+}
+
+static u64 desc_iova(const struct msi_desc *desc)
+{
+	return (u64)desc->iommu_msi_iova << desc->iommu_msi_shift;
+}
+
+static struct msi_msg doorbell_msg(phys_addr_t doorbell)
+{
+	struct msi_msg msg = {
+		.address_lo	= lower_32_bits(doorbell),
+		.address_hi	= upper_32_bits(doorbell),
+		.data		= MOCK_MSI_DATA,
+	};
+
+	return msg;
+}
+
+static u64 msg_addr(const struct msi_msg *msg)
+{
+	return (u64)msg->address_hi << 32 | msg->address_lo;
+}
+
+/* What an irqchip would write for @desc: the doorbell, then translated. */
+static u64 compose_addr(const struct msi_desc *desc, phys_addr_t doorbell)
+{
+	struct msi_msg msg = doorbell_msg(doorbell);
+
+	iommu_msi_compose(desc, &msg);
+	return msg_addr(&msg);
+}
+
+static void expect_untranslated(struct kunit *test,
+				const struct msi_desc *desc)
+{
+	KUNIT_EXPECT_EQ(test, desc_shift(desc), 0);
+	KUNIT_EXPECT_EQ(test, desc_iova(desc), 0);
+	KUNIT_EXPECT_NULL(test, desc->iommu_doorbell);
+}
+
+static void expect_translated(struct kunit *test, struct mock_domain *md,
+			      const struct msi_desc *desc, u64 iova)
+{
+	KUNIT_EXPECT_EQ(test, desc_shift(desc), md->shift);
+	KUNIT_EXPECT_EQ(test, desc_iova(desc), iova);
+	KUNIT_EXPECT_NOT_NULL(test, desc->iommu_doorbell);
+}
+
+static void expect_mapped(struct kunit *test, struct mock_domain *md,
+			  u64 iova, phys_addr_t doorbell)
+{
+	KUNIT_EXPECT_EQ_MSG(test, mock_lookup(md, iova),
+			    mock_page(md, doorbell), "at IOVA %#llx", iova);
+}
+
+/* Composing gives the doorbell's IOVA page plus its offset in the page. */
+static void expect_composed(struct kunit *test, struct mock_domain *md,
+			    const struct msi_desc *desc, phys_addr_t doorbell,
+			    u64 iova)
+{
+	struct msi_msg msg = doorbell_msg(doorbell);
+
+	iommu_msi_compose(desc, &msg);
+	KUNIT_EXPECT_EQ(test, msg_addr(&msg),
+			iova + mock_offset(md, doorbell));
+	KUNIT_EXPECT_EQ(test, msg.data, MOCK_MSI_DATA);
+}
+
+static void expect_compose_untouched(struct kunit *test,
+				     const struct msi_desc *desc,
+				     phys_addr_t doorbell)
+{
+	struct msi_msg msg = doorbell_msg(doorbell);
+
+	iommu_msi_compose(desc, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_lo, lower_32_bits(doorbell));
+	KUNIT_EXPECT_EQ(test, msg.address_hi, upper_32_bits(doorbell));
+	KUNIT_EXPECT_EQ(test, msg.data, MOCK_MSI_DATA);
+}
+
+static const size_t granules[] = { SZ_4K, SZ_16K, SZ_64K };
+
+static void granule_to_desc(const size_t *granule, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zuK granule", *granule / SZ_1K);
+}
+
+KUNIT_ARRAY_PARAM(granule, granules, granule_to_desc);
+
+static size_t test_granule(struct kunit *test)
+{
+	return *(const size_t *)test->param_value;
+}
+
+static const int map_errors[] = { -EIO, -ENOMEM };
+
+static void map_error_to_desc(const int *err, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "map fails with %d", *err);
+}
+
+KUNIT_ARRAY_PARAM(map_error, map_errors, map_error_to_desc);
+
+static int test_error(struct kunit *test)
+{
+	return *(const int *)test->param_value;
+}
+
+/* The harness itself: a double map must be refused and counted. */
+static void mock_rejects_double_map(struct kunit *test)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	KUNIT_ASSERT_EQ(test, iommu_map(&md->domain, MOCK_WIN_BASE,
+					MOCK_DB_BASE, SZ_4K, IOMMU_WRITE,
+					GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_map(&md->domain, MOCK_WIN_BASE,
+					MOCK_DB_BASE + SZ_4K, SZ_4K,
+					IOMMU_WRITE, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, MOCK_DB_BASE);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(&md->domain,
+						 MOCK_WIN_BASE + 0x44),
+			MOCK_DB_BASE + 0x44);
+
+	KUNIT_EXPECT_EQ(test, iommu_unmap(&md->domain, MOCK_WIN_BASE, SZ_4K),
+			SZ_4K);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	KUNIT_EXPECT_GE(test, atomic_read(&md->syncs), 1);
+	/* That double map was on purpose. */
+	atomic_set(&md->bad_ops, 0);
+}
+
+static void window_first_doorbell_at_base(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *desc = new_desc(test);
+	phys_addr_t db = mock_db(0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, db);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(&md->domain, MOCK_WIN_BASE +
+						 mock_offset(md, db)), db);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), 0);
+	/* Devices only ever write a doorbell, and it is MMIO. */
+	KUNIT_EXPECT_EQ(test, md->last_prot, IOMMU_WRITE | IOMMU_MMIO);
+}
+
+static void window_second_doorbell_next_slot(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
+	expect_translated(test, md, a, MOCK_WIN_BASE);
+	expect_translated(test, md, b, MOCK_WIN_BASE + granule);
+	KUNIT_EXPECT_PTR_NE(test, a->iommu_doorbell, b->iommu_doorbell);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_mapped(test, md, MOCK_WIN_BASE + granule, mock_db(1));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+}
+
+static void window_reuses_first_free_slot(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc[4];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		desc[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(i)), 0);
+		expect_translated(test, md, desc[i], MOCK_WIN_BASE + i * SZ_4K);
+	}
+	iommu_msi_release(desc[1]);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE + SZ_4K),
+			MOCK_UNMAPPED);
+
+	desc[3] = new_desc(test);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[3], mock_db(3)), 0);
+	expect_translated(test, md, desc[3], MOCK_WIN_BASE + SZ_4K);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 3);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_mapped(test, md, MOCK_WIN_BASE + SZ_4K, mock_db(3));
+	expect_mapped(test, md, MOCK_WIN_BASE + 2 * SZ_4K, mock_db(2));
+}
+
+/* IOVA 0 is a valid window slot: the shift, not the IOVA, flags a mapping. */
+static void window_at_iova_zero(struct kunit *test)
+{
+	struct mock_domain *md = mock_window_at(test, SZ_4K, 0, 2);
+	struct msi_desc *desc = new_desc(test);
+	phys_addr_t db = mock_db(0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	expect_translated(test, md, desc, 0);
+	expect_mapped(test, md, 0, db);
+	expect_composed(test, md, desc, db, 0);
+}
+
+/* With several page sizes, the doorbell granule is the smallest one. */
+static void granule_is_smallest_page_size(struct kunit *test)
+{
+	struct mock_domain *md;
+	struct msi_desc *desc = new_desc(test);
+	dma_addr_t base = MOCK_WIN_BASE + SZ_4K;
+	phys_addr_t db = mock_db_off(0, 0xf04);
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
+			     SZ_4K | SZ_2M | SZ_1G);
+	/* Only the smallest page size constrains the window. */
+	KUNIT_ASSERT_EQ(test, create_window(md, base, 8 * SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	KUNIT_EXPECT_EQ(test, desc_shift(desc), 12);
+	expect_translated(test, md, desc, base);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, base, db);
+	expect_composed(test, md, desc, db, base);
+}
+
+static void same_doorbell_shares_mapping(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *desc[3];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		desc[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(0)), 0);
+		expect_translated(test, md, desc[i], MOCK_WIN_BASE);
+		KUNIT_EXPECT_PTR_EQ(test, desc[i]->iommu_doorbell,
+				    desc[0]->iommu_doorbell);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+
+	/* Three users: the mapping goes with the third release, not before. */
+	iommu_msi_release(desc[1]);
+	iommu_msi_release(desc[0]);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+	expect_composed(test, md, desc[2], mock_db(0), MOCK_WIN_BASE);
+	iommu_msi_release(desc[2]);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void same_page_offsets_share(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	phys_addr_t db_a = mock_db_off(0, 0x40);
+	phys_addr_t db_b = mock_db_off(0, granule - 0x3c);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, db_a), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, db_b), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	KUNIT_EXPECT_PTR_EQ(test, a->iommu_doorbell, b->iommu_doorbell);
+	expect_mapped(test, md, MOCK_WIN_BASE, db_a);
+	expect_composed(test, md, a, db_a, MOCK_WIN_BASE);
+	expect_composed(test, md, b, db_b, MOCK_WIN_BASE);
+
+	iommu_msi_release(a);
+	expect_mapped(test, md, MOCK_WIN_BASE, db_b);
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+}
+
+static void shared_across_devices(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct device *dev_b = new_dev(test, "iommu-msi-test-b");
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc_for(test, dev_b);
+	struct msi_desc *b2 = new_desc_for(test, dev_b);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	expect_translated(test, md, a, MOCK_WIN_BASE);
+	expect_translated(test, md, b, MOCK_WIN_BASE);
+	KUNIT_EXPECT_PTR_EQ(test, a->iommu_doorbell, b->iommu_doorbell);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+
+	/* Slots belong to the domain, not to a device. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b2, mock_db(1)), 0);
+	expect_translated(test, md, b2, MOCK_WIN_BASE + SZ_4K);
+
+	iommu_msi_release(a);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_composed(test, md, b, mock_db(0), MOCK_WIN_BASE);
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE), MOCK_UNMAPPED);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+}
+
+static void compose_keeps_offset(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	/* The highest word of the page: every offset bit is kept. */
+	phys_addr_t db_a = mock_db_off(0, granule - 4);
+	phys_addr_t db_b = mock_db_off(1, 0x44);
+	struct msi_msg msg;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, db_a), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, db_b), 0);
+
+	msg = doorbell_msg(db_a);
+	iommu_msi_compose(a, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_lo,
+			lower_32_bits(MOCK_WIN_BASE + granule - 4));
+	KUNIT_EXPECT_EQ(test, msg.address_hi, 0);
+	KUNIT_EXPECT_EQ(test, msg.data, MOCK_MSI_DATA);
+
+	msg = doorbell_msg(db_b);
+	iommu_msi_compose(b, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_lo,
+			lower_32_bits(MOCK_WIN_BASE + granule + 0x44));
+	KUNIT_EXPECT_EQ(test, msg.address_hi, 0);
+	KUNIT_EXPECT_EQ(test, msg.data, MOCK_MSI_DATA);
+}
+
+static void compose_high_doorbell_low_iova(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *desc = new_desc(test);
+	phys_addr_t db = MOCK_DB_HIGH + granule - 0x3c;
+	struct msi_msg msg = doorbell_msg(db);
+
+	KUNIT_ASSERT_NE(test, msg.address_hi, 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE), MOCK_DB_HIGH);
+
+	iommu_msi_compose(desc, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_hi, 0);
+	KUNIT_EXPECT_EQ(test, msg.address_lo,
+			lower_32_bits(MOCK_WIN_BASE + granule - 0x3c));
+	KUNIT_EXPECT_EQ(test, msg.data, MOCK_MSI_DATA);
+}
+
+static void compose_high_iova(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	dma_addr_t base = MOCK_WIN_HIGH;
+	struct mock_domain *md = mock_window_at(test, granule, base, 4);
+	struct msi_desc *desc = new_desc(test);
+	phys_addr_t db = mock_db(2);
+	struct msi_msg msg = doorbell_msg(db);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	expect_translated(test, md, desc, MOCK_WIN_HIGH);
+	expect_mapped(test, md, MOCK_WIN_HIGH, db);
+
+	iommu_msi_compose(desc, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_hi, upper_32_bits(MOCK_WIN_HIGH));
+	KUNIT_EXPECT_EQ(test, msg.address_lo,
+			lower_32_bits(MOCK_WIN_HIGH) + MOCK_DB_OFF);
+}
+
+static DEFINE_RAW_SPINLOCK(compose_test_lock);
+
+/* Irqchips compose under raw spinlocks: no sleeping, no mutex (lockdep). */
+static void compose_under_raw_spinlock(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *mapped = new_desc(test);
+	struct msi_desc *plain = new_desc(test);
+	phys_addr_t db = mock_db(1);
+	struct msi_msg m1 = doorbell_msg(db);
+	struct msi_msg m2 = doorbell_msg(db);
+	unsigned long flags;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, mapped, db), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_prepare(NULL, plain, db,
+						       U64_MAX), 0);
+
+	raw_spin_lock_irqsave(&compose_test_lock, flags);
+	iommu_msi_compose(mapped, &m1);
+	iommu_msi_compose(plain, &m2);
+	raw_spin_unlock_irqrestore(&compose_test_lock, flags);
+
+	KUNIT_EXPECT_EQ(test, msg_addr(&m1), MOCK_WIN_BASE + MOCK_DB_OFF);
+	KUNIT_EXPECT_EQ(test, m1.data, MOCK_MSI_DATA);
+	KUNIT_EXPECT_EQ(test, msg_addr(&m2), db);
+}
+
+static void last_release_unmaps(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+	int syncs;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	syncs = atomic_read(&md->syncs);
+
+	iommu_msi_release(a);
+	expect_untranslated(test, a);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), syncs);
+
+	iommu_msi_release(b);
+	expect_untranslated(test, b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	/* The IOTLB must be clean before the IOVA can be handed out again. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), syncs + 1);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(3)), 0);
+	expect_translated(test, md, c, MOCK_WIN_BASE);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(3));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+}
+
+static void window_exhaustion(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, 2);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+	struct msi_desc *a2 = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, c, mock_db(2)), -ENOSPC);
+	expect_untranslated(test, c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_mapped(test, md, MOCK_WIN_BASE + granule, mock_db(1));
+
+	/* A full window still shares what it already maps. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a2, mock_db(0)), 0);
+	expect_translated(test, md, a2, MOCK_WIN_BASE);
+
+	iommu_msi_release(a);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, c, mock_db(2)), -ENOSPC);
+	iommu_msi_release(a2);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(2)), 0);
+	expect_translated(test, md, c, MOCK_WIN_BASE);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(2));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+}
+
+static void dma_cookie_maps_allocated_iova(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_dma(test, granule);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	expect_translated(test, md, a, MOCK_DMA_BASE);
+	KUNIT_EXPECT_EQ(test, md->dma_last_limit, U64_MAX);
+	KUNIT_EXPECT_PTR_EQ(test, md->dma_last_dev, a->dev);
+
+	/* The device's limit reaches the allocator. */
+	KUNIT_ASSERT_EQ(test, mock_prepare_limit(md, b, mock_db(1), U32_MAX),
+			0);
+	expect_translated(test, md, b, MOCK_DMA_BASE + granule);
+	KUNIT_EXPECT_EQ(test, md->dma_last_limit, U32_MAX);
+
+	/* Sharing does not allocate. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(0)), 0);
+	expect_translated(test, md, c, MOCK_DMA_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_allocs), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 2);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+	expect_mapped(test, md, MOCK_DMA_BASE, mock_db(0));
+	expect_mapped(test, md, MOCK_DMA_BASE + granule, mock_db(1));
+	expect_composed(test, md, b, mock_db(1), MOCK_DMA_BASE + granule);
+
+	iommu_msi_release(a);
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 1);
+	iommu_msi_release(c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+}
+
+static void dma_alloc_failure(struct kunit *test)
+{
+	struct mock_domain *md = mock_dma(test, SZ_4K);
+	struct msi_desc *desc = new_desc(test);
+
+	md->dma_fail = true;
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(0)), -ENOSPC);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_allocs), 1);
+	/* Nothing was allocated, so nothing may be freed. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+
+	md->dma_fail = false;
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	expect_translated(test, md, desc, MOCK_DMA_BASE);
+	expect_mapped(test, md, MOCK_DMA_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 1);
+}
+
+/* An allocator that ignores the limit must not get a device a bad IOVA. */
+static void dma_iova_above_limit(struct kunit *test)
+{
+	struct mock_domain *md = mock_dma(test, SZ_4K);
+	struct msi_desc *desc = new_desc(test);
+
+	md->dma_ignore_limit = true;
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(md, desc, mock_db(0),
+						 MOCK_DMA_BASE + SZ_2K),
+			-ERANGE);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_allocs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+}
+
+static void create_window_misaligned_base(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	dma_addr_t base = MOCK_WIN_BASE;
+	struct mock_domain *md;
+	size_t size;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, granule);
+	size = 4 * granule;
+	KUNIT_EXPECT_EQ(test, create_window(md, base + granule / 2, size),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, create_window(md, base + 4, size), -EINVAL);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	/* Nothing half made is left in the way. */
+	KUNIT_EXPECT_EQ(test, create_window(md, base, size), 0);
+}
+
+static void create_window_misaligned_size(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	dma_addr_t base = MOCK_WIN_BASE;
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, granule);
+	KUNIT_EXPECT_EQ(test, create_window(md, base, granule + granule / 2),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, create_window(md, base, granule / 2), -EINVAL);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, create_window(md, base, granule), 0);
+}
+
+static void create_window_zero_size(struct kunit *test)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	KUNIT_EXPECT_EQ(test, create_window(md, MOCK_WIN_BASE, 0), -EINVAL);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+}
+
+static void create_window_wraps(struct kunit *test)
+{
+	struct mock_domain *md;
+	struct msi_desc *desc;
+	dma_addr_t top = (dma_addr_t)0 - SZ_64K;
+	size_t huge = SIZE_MAX & ~(size_t)(SZ_4K - 1);
+	phys_addr_t db = mock_db(0);
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	KUNIT_EXPECT_EQ(test, create_window(md, top, 2 * SZ_64K), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_window(md, MOCK_WIN_BASE, huge), -EINVAL);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+
+	/* Ending on the last IOVA is not a wrap. */
+	KUNIT_ASSERT_EQ(test, create_window(md, top, SZ_64K), 0);
+	desc = new_desc(test);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	expect_translated(test, md, desc, top);
+	expect_mapped(test, md, top, db);
+	expect_composed(test, md, desc, db, top);
+}
+
+/*
+ * More slots than bitmap_zalloc() can count: must be refused, not made
+ * into a cookie whose slot bitmap is shorter than its window.
+ */
+static void create_window_too_many_slots(struct kunit *test)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	KUNIT_EXPECT_LT(test, create_window(md, 0, BIT_ULL(48)), 0);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+}
+
+static void second_cookie_eexist(struct kunit *test)
+{
+	struct mock_domain *win = mock_window(test, SZ_4K, 4);
+	struct mock_domain *dma = mock_dma(test, SZ_4K);
+	struct iommu_msi_cookie *win_cookie = win->domain.msi_cookie;
+	struct iommu_msi_cookie *dma_cookie = dma->domain.msi_cookie;
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	KUNIT_ASSERT_NOT_NULL(test, win_cookie);
+	KUNIT_ASSERT_NOT_NULL(test, dma_cookie);
+	KUNIT_EXPECT_EQ(test, create_window(win, MOCK_WIN_HIGH, SZ_64K),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, create_dma(win, &mock_dma_ops), -EEXIST);
+	KUNIT_EXPECT_EQ(test, create_window(dma, MOCK_WIN_BASE, SZ_64K),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, create_dma(dma, &mock_dma_ops), -EEXIST);
+	KUNIT_EXPECT_PTR_EQ(test, win->domain.msi_cookie, win_cookie);
+	KUNIT_EXPECT_PTR_EQ(test, dma->domain.msi_cookie, dma_cookie);
+
+	/* The first cookies still decide where doorbells go. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(win, a, mock_db(0)), 0);
+	expect_translated(test, win, a, MOCK_WIN_BASE);
+	KUNIT_ASSERT_EQ(test, mock_prepare(dma, b, mock_db(0)), 0);
+	expect_translated(test, dma, b, MOCK_DMA_BASE);
+}
+
+static void create_on_non_paging_domain(struct kunit *test)
+{
+	struct mock_domain *ident, *blocked, *nopgsize;
+	dma_addr_t base = MOCK_WIN_BASE;
+
+	ident = mock_domain_new(test, IOMMU_DOMAIN_IDENTITY, SZ_4K);
+	blocked = mock_domain_new(test, IOMMU_DOMAIN_BLOCKED, SZ_4K);
+	nopgsize = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	nopgsize->domain.pgsize_bitmap = 0;
+
+	KUNIT_EXPECT_EQ(test, create_window(ident, base, SZ_64K), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_dma(ident, &mock_dma_ops), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_window(blocked, base, SZ_64K), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_window(nopgsize, base, SZ_64K), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_msi_cookie_create_window(NULL, base,
+							     SZ_64K),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_msi_cookie_create_dma(NULL, &mock_dma_ops),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, ident->domain.msi_cookie);
+	KUNIT_EXPECT_NULL(test, blocked->domain.msi_cookie);
+	KUNIT_EXPECT_NULL(test, nopgsize->domain.msi_cookie);
+}
+
+static void create_dma_bad_ops(struct kunit *test)
+{
+	static const struct iommu_msi_iova_ops no_free = {
+		.alloc	= mock_dma_alloc,
+	};
+	static const struct iommu_msi_iova_ops no_alloc = {
+		.free	= mock_dma_free,
+	};
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_DMA, SZ_4K);
+	KUNIT_EXPECT_EQ(test, create_dma(md, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_dma(md, &no_free), -EINVAL);
+	KUNIT_EXPECT_EQ(test, create_dma(md, &no_alloc), -EINVAL);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, create_dma(md, &mock_dma_ops), 0);
+}
+
+static void add_hw_region_bad_input(struct kunit *test)
+{
+	struct mock_domain *plain, *ident, *md;
+	phys_addr_t start = MOCK_DB_BASE;
+	phys_addr_t top = PHYS_ADDR_MAX - (SZ_4K - 1);
+
+	plain = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	ident = mock_domain_new(test, IOMMU_DOMAIN_IDENTITY, SZ_4K);
+	md = mock_window(test, SZ_4K, 4);
+
+	KUNIT_EXPECT_EQ(test, add_hw_region(plain, start, SZ_1M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, add_hw_region(ident, start, SZ_1M), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_msi_cookie_add_hw_region(NULL, start,
+							     SZ_1M),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, start, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, top, SZ_8K), -EINVAL);
+	KUNIT_EXPECT_NULL(test, plain->domain.msi_cookie);
+	/* Ending on the last address is not a wrap. */
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, top, SZ_4K), 0);
+}
+
+static void erange_window_above_4g(struct kunit *test)
+{
+	struct mock_domain *md = mock_window_at(test, SZ_4K, MOCK_WIN_HIGH, 2);
+	struct msi_desc *dev32 = new_desc(test);
+	struct msi_desc *dev64 = new_desc(test);
+
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(md, dev32, mock_db(0),
+						 U32_MAX), -ERANGE);
+	expect_untranslated(test, dev32);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+
+	/* The slot was given back: a 64-bit device gets the window base. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, dev64, mock_db(1)), 0);
+	expect_translated(test, md, dev64, MOCK_WIN_HIGH);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+}
+
+/* The whole granule must be below the limit, not just its first byte. */
+static void erange_window_straddles_4g(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	dma_addr_t base = SZ_4G - granule;
+	struct mock_domain *md = mock_window_at(test, granule, base, 2);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare_limit(md, a, mock_db(0), U32_MAX),
+			0);
+	expect_translated(test, md, a, base);
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(md, b, mock_db(1), U32_MAX),
+			-ERANGE);
+	expect_untranslated(test, b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(1)), 0);
+	expect_translated(test, md, c, SZ_4G);
+	expect_mapped(test, md, SZ_4G, mock_db(1));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+}
+
+static void erange_untranslated_high_doorbell(struct kunit *test)
+{
+	struct mock_domain *plain, *md;
+	struct msi_desc *desc = new_desc(test);
+	phys_addr_t low = U32_MAX - 3;
+
+	plain = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	md = mock_window(test, SZ_4K, 4);
+	KUNIT_ASSERT_EQ(test, add_hw_region(md, MOCK_DB_HIGH, SZ_1M), 0);
+
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(plain, desc, MOCK_DB_HIGH,
+						 U32_MAX), -ERANGE);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_prepare(NULL, desc, MOCK_DB_HIGH,
+						       U32_MAX), -ERANGE);
+	expect_untranslated(test, desc);
+	/* A hardware MSI region is used as is, so it must be reachable. */
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(md, desc, MOCK_DB_HIGH + 0x40,
+						 U32_MAX), -ERANGE);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(plain, desc, low, U32_MAX), 0);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&plain->maps), 0);
+}
+
+static void erange_shared_doorbell(struct kunit *test)
+{
+	struct mock_domain *md = mock_window_at(test, SZ_4K, MOCK_WIN_HIGH, 4);
+	struct msi_desc *dev64 = new_desc(test);
+	struct msi_desc *dev32 = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, dev64, mock_db(0)), 0);
+	expect_translated(test, md, dev64, MOCK_WIN_HIGH);
+	KUNIT_EXPECT_EQ(test, mock_prepare_limit(md, dev32, mock_db(0),
+						 U32_MAX), -ERANGE);
+	expect_untranslated(test, dev32);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+
+	/* The failed user was not counted: one release unmaps. */
+	iommu_msi_release(dev32);
+	expect_mapped(test, md, MOCK_WIN_HIGH, mock_db(0));
+	iommu_msi_release(dev64);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void map_failure_window(struct kunit *test)
+{
+	int err = test_error(test);
+	struct mock_domain *md = mock_window(test, SZ_4K, 2);
+	struct msi_desc *desc = new_desc(test);
+
+	mock_fail_next_map(md, err);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(0)), err);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+
+	/* The slot came back: the retry maps at the window base. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+
+	/* No user was counted for the failure: one release unmaps. */
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+}
+
+static void map_failure_keeps_earlier(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	mock_fail_next_map(md, -EIO);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, b, mock_db(1)), -EIO);
+	expect_untranslated(test, b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_composed(test, md, a, mock_db(0), MOCK_WIN_BASE);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(1)), 0);
+	expect_translated(test, md, c, MOCK_WIN_BASE + SZ_4K);
+	expect_mapped(test, md, MOCK_WIN_BASE + SZ_4K, mock_db(1));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+}
+
+static void map_failure_dma(struct kunit *test)
+{
+	int err = test_error(test);
+	struct mock_domain *md = mock_dma(test, SZ_4K);
+	struct msi_desc *desc = new_desc(test);
+
+	mock_fail_next_map(md, err);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(0)), err);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_allocs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	expect_translated(test, md, desc, MOCK_DMA_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 1);
+}
+
+static void bypass_identity_domain(struct kunit *test)
+{
+	struct mock_domain *md;
+	struct msi_desc *desc = new_desc(test);
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_IDENTITY, SZ_4K);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	expect_untranslated(test, desc);
+	expect_compose_untouched(test, desc, mock_db(0));
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, MOCK_DB_HIGH), 0);
+	expect_untranslated(test, desc);
+	expect_compose_untouched(test, desc, MOCK_DB_HIGH);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+}
+
+static void bypass_null_domain(struct kunit *test)
+{
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_prepare(NULL, desc, mock_db(0),
+						       U64_MAX), 0);
+	expect_untranslated(test, desc);
+	expect_compose_untouched(test, desc, mock_db(0));
+	iommu_msi_release(desc);
+	expect_untranslated(test, desc);
+}
+
+static void bypass_no_cookie(struct kunit *test)
+{
+	struct mock_domain *unmanaged, *dma;
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	unmanaged = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	dma = mock_domain_new(test, IOMMU_DOMAIN_DMA, SZ_4K);
+	KUNIT_EXPECT_EQ(test, mock_prepare(unmanaged, a, mock_db(0)), 0);
+	KUNIT_EXPECT_EQ(test, mock_prepare(dma, b, MOCK_DB_HIGH), 0);
+	expect_untranslated(test, a);
+	expect_untranslated(test, b);
+	expect_compose_untouched(test, a, mock_db(0));
+	expect_compose_untouched(test, b, MOCK_DB_HIGH);
+	KUNIT_EXPECT_EQ(test, atomic_read(&unmanaged->maps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&dma->maps), 0);
+}
+
+/* The public entry point on a device that no IOMMU translates. */
+static void bypass_no_iommu_group(struct kunit *test)
+{
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_ASSERT_NULL(test, iommu_get_domain_for_dev(desc->dev));
+	KUNIT_EXPECT_EQ(test, iommu_msi_prepare(desc, MOCK_DB_HIGH), 0);
+	expect_untranslated(test, desc);
+	expect_compose_untouched(test, desc, MOCK_DB_HIGH);
+	iommu_msi_release(desc);
+	expect_untranslated(test, desc);
+}
+
+static void hw_region_bypass(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	phys_addr_t start = MOCK_DB_BASE, last = MOCK_DB_BASE + SZ_1M - 1;
+	struct msi_desc *first = new_desc(test);
+	struct msi_desc *end = new_desc(test);
+	struct msi_desc *above = new_desc(test);
+	struct msi_desc *below = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, add_hw_region(md, start, SZ_1M), 0);
+
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, first, start), 0);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, end, last - 3), 0);
+	expect_untranslated(test, first);
+	expect_untranslated(test, end);
+	expect_compose_untouched(test, first, start);
+	expect_compose_untouched(test, end, last - 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, above, last + 1), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, below, start - 4), 0);
+	expect_translated(test, md, above, MOCK_WIN_BASE);
+	expect_translated(test, md, below, MOCK_WIN_BASE + SZ_4K);
+	expect_mapped(test, md, MOCK_WIN_BASE, last + 1);
+	expect_mapped(test, md, MOCK_WIN_BASE + SZ_4K, start - 4);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+}
+
+static void hw_region_added_twice(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *in = new_desc(test);
+	struct msi_desc *out = new_desc(test);
+
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, MOCK_DB_BASE, SZ_1M), 0);
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, MOCK_DB_BASE, SZ_1M), 0);
+	KUNIT_EXPECT_EQ(test, add_hw_region(md, MOCK_DB_BASE + SZ_64K, SZ_2M),
+			0);
+
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, in, mock_db(20)), 0);
+	expect_untranslated(test, in);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, out, mock_db(48)), 0);
+	expect_translated(test, md, out, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+}
+
+static void reprepare_releases_old(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(1)), 0);
+	/* The old slot was freed first, so the new doorbell reuses it. */
+	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(1));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 2);
+}
+
+static void reprepare_same_doorbell(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	expect_translated(test, md, a, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+
+	/* Still exactly two users. */
+	iommu_msi_release(a);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void reprepare_failure_drops_old(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	mock_fail_next_map(md, -EIO);
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(1)), -EIO);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void reprepare_to_hw_region(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, add_hw_region(md, MOCK_DB_HIGH, SZ_64K), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, MOCK_DB_HIGH + 0x40), 0);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void release_never_prepared(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	iommu_msi_release(desc);
+	iommu_msi_release(desc);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), 0);
+}
+
+static void release_twice(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+
+	/* A second release must not take b's user away. */
+	iommu_msi_release(a);
+	iommu_msi_release(a);
+	expect_untranslated(test, a);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_composed(test, md, b, mock_db(0), MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+
+	iommu_msi_release(b);
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+static void destroy_window_live(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc[3];
+	int unmaps, syncs;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		desc[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(i / 2)),
+				0);
+	}
+	KUNIT_ASSERT_EQ(test, mock_count(md), 2);
+
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 2);
+	unmaps = atomic_read(&md->unmaps);
+	syncs = atomic_read(&md->syncs);
+
+	/* The domain is gone: releases only drop bookkeeping. */
+	for (i = 0; i < 3; i++) {
+		iommu_msi_release(desc[i]);
+		expect_untranslated(test, desc[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), unmaps);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), syncs);
+
+	/* Without a cookie the domain no longer translates doorbells. */
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc[0], mock_db(0)), 0);
+	expect_untranslated(test, desc[0]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+}
+
+static void destroy_dma_live(struct kunit *test)
+{
+	struct mock_domain *md = mock_dma(test, SZ_4K);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(1)), 0);
+	KUNIT_ASSERT_EQ(test, atomic_read(&md->dma_live), 2);
+
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_live), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 2);
+
+	/* IOVAs went back at destroy, not again at release. */
+	iommu_msi_release(a);
+	iommu_msi_release(b);
+	iommu_msi_release(c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_frees), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 2);
+}
+
+static void destroy_without_cookie(struct kunit *test)
+{
+	struct mock_domain *md;
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K);
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+
+	KUNIT_ASSERT_EQ(test, create_window(md, MOCK_WIN_BASE, SZ_64K), 0);
+	iommu_msi_cookie_destroy(&md->domain);
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+}
+
+/* A descriptor of the old cookie must not touch the new one. */
+static void destroy_then_recreate(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *old = new_desc(test);
+	struct msi_desc *cur = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, old, mock_db(0)), 0);
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_ASSERT_EQ(test, create_window(md, MOCK_WIN_HIGH, 4 * SZ_4K), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, cur, mock_db(0)), 0);
+	expect_translated(test, md, cur, MOCK_WIN_HIGH);
+	KUNIT_EXPECT_PTR_NE(test, cur->iommu_doorbell, old->iommu_doorbell);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+
+	iommu_msi_release(old);
+	expect_mapped(test, md, MOCK_WIN_HIGH, mock_db(0));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	expect_composed(test, md, cur, mock_db(0), MOCK_WIN_HIGH);
+
+	iommu_msi_release(cur);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 2);
+}
+
+#define MANY_DOORBELLS		256
+
+/* Far apart pages, so the doorbell index is sparse and multi-level. */
+static phys_addr_t many_db(unsigned int i)
+{
+	return MOCK_DB_BASE + ((phys_addr_t)i << 36) + MOCK_DB_OFF;
+}
+
+static void many_doorbells(struct kunit *test)
+{
+	size_t granule = test_granule(test);
+	struct mock_domain *md = mock_window(test, granule, MANY_DOORBELLS);
+	struct msi_desc **first, **second;
+	struct msi_desc *extra = new_desc(test);
+	unsigned int i;
+
+	first = kunit_kcalloc(test, MANY_DOORBELLS, sizeof(*first), GFP_KERNEL);
+	second = kunit_kcalloc(test, MANY_DOORBELLS, sizeof(*second),
+			       GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	for (i = 0; i < MANY_DOORBELLS; i++) {
+		first[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, first[i], many_db(i)),
+				0);
+		KUNIT_ASSERT_EQ(test, desc_iova(first[i]),
+				MOCK_WIN_BASE + i * granule);
+	}
+	KUNIT_EXPECT_EQ(test, mock_count(md), MANY_DOORBELLS);
+	for (i = 0; i < MANY_DOORBELLS; i++)
+		expect_mapped(test, md, MOCK_WIN_BASE + i * granule,
+			      many_db(i));
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, extra, many_db(MANY_DOORBELLS)),
+			-ENOSPC);
+
+	/* Every doorbell is found again, in reverse order, and shared. */
+	for (i = MANY_DOORBELLS; i-- > 0;) {
+		second[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, second[i], many_db(i)),
+				0);
+		KUNIT_EXPECT_PTR_EQ(test, second[i]->iommu_doorbell,
+				    first[i]->iommu_doorbell);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), MANY_DOORBELLS);
+
+	for (i = 0; i < MANY_DOORBELLS; i++)
+		iommu_msi_release(first[i]);
+	KUNIT_EXPECT_EQ(test, mock_count(md), MANY_DOORBELLS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+	for (i = 0; i < MANY_DOORBELLS; i++)
+		iommu_msi_release(second[i]);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), MANY_DOORBELLS);
+}
+
+struct stress_domain {
+	struct mock_domain	*md;
+	dma_addr_t		base;		/* lowest IOVA handed out */
+	u64			span;		/* bytes of IOVA handed out */
+	struct msi_desc		*pinned;	/* keeps doorbell 0 mapped */
+	u64			pinned_addr;	/* what composing it gives */
+};
+
+struct stress_thread {
+	struct task_struct	*task;
+	struct stress_domain	*sd;
+	struct msi_desc		*desc;		/* NULL for a composer */
+	atomic_t		*errors;
+	unsigned long		loops;
+};
+
+struct stress_run {
+	atomic_t		errors;
+	unsigned int		nr_threads;
+	struct stress_thread	threads[STRESS_WORKERS + STRESS_MAX_DOMAINS];
+};
+
+/* Different offsets too, so a mix-up of doorbells shows in the address. */
+static phys_addr_t stress_db(unsigned int i)
+{
+	return mock_db_off(i, MOCK_DB_OFF * (i + 1));
+}
+
+static bool stress_translation_ok(struct stress_domain *sd,
+				  const struct msi_desc *desc,
+				  phys_addr_t db)
+{
+	struct mock_domain *md = sd->md;
+	u64 addr = compose_addr(desc, db);
+	u64 page = addr - mock_offset(md, addr);
+
+	return mock_offset(md, addr) == mock_offset(md, db) &&
+	       page >= sd->base && page - sd->base < sd->span &&
+	       mock_lookup(md, page) == mock_page(md, db);
+}
+
+static phys_addr_t stress_random_db(void)
+{
+	return stress_db(get_random_u32_below(STRESS_DOORBELLS));
+}
+
+static int stress_worker(void *data)
+{
+	struct stress_thread *st = data;
+	struct stress_domain *sd = st->sd;
+	struct iommu_domain *domain = &sd->md->domain;
+	phys_addr_t db;
+
+	while (!kthread_should_stop()) {
+		db = stress_random_db();
+		if (iommu_msi_domain_prepare(domain, st->desc, db, U64_MAX) ||
+		    !stress_translation_ok(sd, st->desc, db))
+			atomic_inc(st->errors);
+		/* Sometimes move: prepare drops the old doorbell itself. */
+		if (!get_random_u32_below(4)) {
+			db = stress_random_db();
+			if (iommu_msi_domain_prepare(domain, st->desc, db,
+						     U64_MAX) ||
+			    !stress_translation_ok(sd, st->desc, db))
+				atomic_inc(st->errors);
+		}
+		iommu_msi_release(st->desc);
+		st->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int stress_composer(void *data)
+{
+	struct stress_thread *st = data;
+	struct stress_domain *sd = st->sd;
+	struct mock_domain *md = sd->md;
+	unsigned long flags;
+	u64 addr;
+
+	while (!kthread_should_stop()) {
+		/* As an irqchip does it: interrupts off, no lock. */
+		local_irq_save(flags);
+		addr = compose_addr(sd->pinned, stress_db(0));
+		local_irq_restore(flags);
+		if (addr != sd->pinned_addr ||
+		    mock_lookup(md, addr - mock_offset(md, addr)) !=
+		    mock_page(md, stress_db(0)))
+			atomic_inc(st->errors);
+		st->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Also a cleanup action, so that no thread outlives a failed case. */
+static void stress_stop(void *data)
+{
+	struct stress_run *run = data;
+	unsigned int i;
+
+	for (i = 0; i < run->nr_threads; i++) {
+		if (run->threads[i].task) {
+			kthread_stop(run->threads[i].task);
+			run->threads[i].task = NULL;
+		}
+	}
+}
+
+static void stress_domains(struct kunit *test, struct stress_domain *sds,
+			   unsigned int nr_domains)
+{
+	struct stress_thread *st;
+	struct stress_domain *sd;
+	struct stress_run *run;
+	struct task_struct *task;
+	struct msi_desc *fresh;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < nr_domains; i++) {
+		sd = &sds[i];
+		sd->pinned = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(sd->md, sd->pinned,
+						   stress_db(0)), 0);
+		sd->pinned_addr = compose_addr(sd->pinned, stress_db(0));
+		KUNIT_ASSERT_EQ(test, sd->pinned_addr,
+				sd->base + mock_offset(sd->md, stress_db(0)));
+	}
+
+	run = kunit_kzalloc(test, sizeof(*run), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	atomic_set(&run->errors, 0);
+	for (i = 0; i < STRESS_WORKERS + nr_domains; i++) {
+		st = &run->threads[i];
+		st->errors = &run->errors;
+		if (i < STRESS_WORKERS) {
+			st->sd = &sds[i % nr_domains];
+			st->desc = new_desc(test);
+		} else {
+			st->sd = &sds[i - STRESS_WORKERS];
+		}
+	}
+	run->nr_threads = STRESS_WORKERS + nr_domains;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, stress_stop, run),
+			0);
+
+	/* No assertion until every thread is stopped again. */
+	for (i = 0; i < run->nr_threads; i++) {
+		st = &run->threads[i];
+		task = kthread_run(st->desc ? stress_worker : stress_composer,
+				   st, "msi-stress/%u", i);
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			break;
+		}
+		st->task = task;
+	}
+	if (!err)
+		msleep(max_t(unsigned int, stress_ms, STRESS_MIN_MS));
+	stress_stop(run);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot start stress thread %u", i);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&run->errors), 0);
+	for (i = 0; i < run->nr_threads; i++)
+		KUNIT_EXPECT_GT_MSG(test, run->threads[i].loops, 0,
+				    "stress thread %u made no progress", i);
+
+	for (i = 0; i < nr_domains; i++) {
+		sd = &sds[i];
+		iommu_msi_release(sd->pinned);
+		KUNIT_EXPECT_EQ(test, mock_count(sd->md), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&sd->md->maps),
+				atomic_read(&sd->md->unmaps));
+		KUNIT_EXPECT_EQ(test, atomic_read(&sd->md->dma_live), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&sd->md->bad_ops), 0);
+
+		/* Every IOVA came back: the next doorbell gets the base. */
+		fresh = new_desc(test);
+		KUNIT_EXPECT_EQ(test, mock_prepare(sd->md, fresh, stress_db(5)),
+				0);
+		expect_translated(test, sd->md, fresh, sd->base);
+		iommu_msi_release(fresh);
+		KUNIT_EXPECT_EQ(test, mock_count(sd->md), 0);
+	}
+}
+
+static void stress_one_domain(struct kunit *test)
+{
+	struct stress_domain sd = {};
+
+	sd.md = mock_window(test, SZ_4K, STRESS_SLOTS);
+	sd.base = MOCK_WIN_BASE;
+	sd.span = STRESS_SLOTS * SZ_4K;
+	stress_domains(test, &sd, 1);
+}
+
+/* Two cookies side by side, mapping the same doorbells, each its own way. */
+static void stress_two_domains(struct kunit *test)
+{
+	struct stress_domain sds[STRESS_MAX_DOMAINS] = {};
+
+	sds[0].md = mock_window(test, SZ_4K, STRESS_SLOTS);
+	sds[0].base = MOCK_WIN_BASE;
+	sds[0].span = STRESS_SLOTS * SZ_4K;
+	sds[1].md = mock_dma(test, SZ_64K);
+	sds[1].base = MOCK_DMA_BASE;
+	sds[1].span = MOCK_DMA_SLOTS * SZ_64K;
+	stress_domains(test, sds, STRESS_MAX_DOMAINS);
+}
+
+static int iommu_msi_test_init(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "iommu-msi-test");
+
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	test->priv = dev;
+	return 0;
+}
+
+static struct kunit_case iommu_msi_cookie_test_cases[] = {
+	KUNIT_CASE(mock_rejects_double_map),
+	KUNIT_CASE_PARAM(window_first_doorbell_at_base, granule_gen_params),
+	KUNIT_CASE_PARAM(window_second_doorbell_next_slot, granule_gen_params),
+	KUNIT_CASE(window_reuses_first_free_slot),
+	KUNIT_CASE(window_at_iova_zero),
+	KUNIT_CASE(granule_is_smallest_page_size),
+	KUNIT_CASE_PARAM(same_doorbell_shares_mapping, granule_gen_params),
+	KUNIT_CASE_PARAM(same_page_offsets_share, granule_gen_params),
+	KUNIT_CASE(shared_across_devices),
+	KUNIT_CASE_PARAM(compose_keeps_offset, granule_gen_params),
+	KUNIT_CASE_PARAM(compose_high_doorbell_low_iova, granule_gen_params),
+	KUNIT_CASE_PARAM(compose_high_iova, granule_gen_params),
+	KUNIT_CASE(compose_under_raw_spinlock),
+	KUNIT_CASE_PARAM(last_release_unmaps, granule_gen_params),
+	KUNIT_CASE_PARAM(window_exhaustion, granule_gen_params),
+	KUNIT_CASE_PARAM(dma_cookie_maps_allocated_iova, granule_gen_params),
+	KUNIT_CASE(dma_alloc_failure),
+	KUNIT_CASE(dma_iova_above_limit),
+	KUNIT_CASE_PARAM(create_window_misaligned_base, granule_gen_params),
+	KUNIT_CASE_PARAM(create_window_misaligned_size, granule_gen_params),
+	KUNIT_CASE(create_window_zero_size),
+	KUNIT_CASE(create_window_wraps),
+	KUNIT_CASE(create_window_too_many_slots),
+	KUNIT_CASE(second_cookie_eexist),
+	KUNIT_CASE(create_on_non_paging_domain),
+	KUNIT_CASE(create_dma_bad_ops),
+	KUNIT_CASE(add_hw_region_bad_input),
+	KUNIT_CASE(erange_window_above_4g),
+	KUNIT_CASE_PARAM(erange_window_straddles_4g, granule_gen_params),
+	KUNIT_CASE(erange_untranslated_high_doorbell),
+	KUNIT_CASE(erange_shared_doorbell),
+	KUNIT_CASE_PARAM(map_failure_window, map_error_gen_params),
+	KUNIT_CASE(map_failure_keeps_earlier),
+	KUNIT_CASE_PARAM(map_failure_dma, map_error_gen_params),
+	KUNIT_CASE(bypass_identity_domain),
+	KUNIT_CASE(bypass_null_domain),
+	KUNIT_CASE(bypass_no_cookie),
+	KUNIT_CASE(bypass_no_iommu_group),
+	KUNIT_CASE(hw_region_bypass),
+	KUNIT_CASE(hw_region_added_twice),
+	KUNIT_CASE(reprepare_releases_old),
+	KUNIT_CASE(reprepare_same_doorbell),
+	KUNIT_CASE(reprepare_failure_drops_old),
+	KUNIT_CASE(reprepare_to_hw_region),
+	KUNIT_CASE(release_never_prepared),
+	KUNIT_CASE(release_twice),
+	KUNIT_CASE(destroy_window_live),
+	KUNIT_CASE(destroy_dma_live),
+	KUNIT_CASE(destroy_without_cookie),
+	KUNIT_CASE(destroy_then_recreate),
+	KUNIT_CASE_PARAM(many_doorbells, granule_gen_params),
+	KUNIT_CASE_SLOW(stress_one_domain),
+	KUNIT_CASE_SLOW(stress_two_domains),
+	{}
+};
+
+static struct kunit_suite iommu_msi_cookie_test_suite = {
+	.name		= "iommu_msi_cookie",
+	.init		= iommu_msi_test_init,
+	.test_cases	= iommu_msi_cookie_test_cases,
+};
+
+kunit_test_suite(iommu_msi_cookie_test_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests for IOMMU MSI cookies");
+MODULE_LICENSE("GPL");
