@@ -27,10 +27,19 @@ result() { # name, status, detail
 # checkpatch
 cp_out=$(mktemp)
 n=0
-for f in $kfiles $ufiles; do
+# Userspace code cannot follow the rules about kernel-only types and APIs.
+UIGNORE=PREFER_KERNEL_TYPES,VOLATILE,STRCPY,PREFER_DEFINED_ATTRIBUTE_MACRO
+UIGNORE=$UIGNORE,SSCANF_TO_KSTRTO,CAMELCASE,NEW_TYPEDEFS
+for f in $kfiles; do
 	n=$((n + 1))
 	"$TREE/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" >> "$cp_out" 2>&1
+		--ignore FILE_PATH_CHANGES -f "$f" >> "$cp_out" 2>&1
+done
+for f in $ufiles; do
+	n=$((n + 1))
+	"$TREE/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,$UIGNORE \
+		-f "$f" >> "$cp_out" 2>&1
 done
 for p in $patches; do
 	n=$((n + 1))
@@ -82,23 +91,29 @@ else
 	rm -f "$sp_out"
 fi
 
-# coccicheck: every upstream semantic patch, plus ours, over our files.
-if [ -z "$kfiles" ]; then
-	result coccicheck ok "no kernel C of ours yet"
-else
-	cc_out=$(mktemp)
-	for cocci in "$TREE"/scripts/coccinelle/*/*.cocci; do
-		spatch -D report --very-quiet --no-show-diff --no-includes \
-			--include-headers -I "$TREE/include" \
-			--cocci-file "$cocci" $kfiles 2>/dev/null >> "$cc_out"
+# coccicheck: every upstream semantic patch, plus ours, over our files
+# (one file at a time: spatch treats files given together as one unit).
+SPATCH=(spatch -D report --very-quiet --no-show-diff --no-includes
+	--include-headers -I "$TREE/include")
+cc_out=$(mktemp)
+ncocci=0
+for cocci in "$TREE"/scripts/coccinelle/*/*.cocci; do
+	ncocci=$((ncocci + 1))
+	for f in $kfiles; do
+		"${SPATCH[@]}" --cocci-file "$cocci" "$f" 2>/dev/null >> "$cc_out"
 	done
-	if [ -s "$cc_out" ]; then
-		cat "$cc_out"
-		result coccicheck FAIL "$(wc -l < "$cc_out") reports"
-	else
-		result coccicheck ok "$(ls "$TREE"/scripts/coccinelle/*/*.cocci | wc -l) semantic patches, clean"
-	fi
-	rm -f "$cc_out"
+done
+# Ours, over every irqchip that could sit behind an IOMMU.
+for dir in drivers/irqchip arch/powerpc/sysdev; do
+	(cd "$TREE" && "${SPATCH[@]}" --cocci-file scripts/coccinelle/api/iommu_msi.cocci \
+		--dir "$dir" 2>/dev/null) >> "$cc_out"
+done
+if [ -s "$cc_out" ]; then
+	cat "$cc_out"
+	result coccicheck FAIL "$(wc -l < "$cc_out") reports"
+else
+	result coccicheck ok "$ncocci semantic patches on our files, iommu_msi.cocci on drivers/irqchip + arch/powerpc/sysdev: clean"
 fi
+rm -f "$cc_out"
 
 exit $fail

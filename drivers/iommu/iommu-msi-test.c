@@ -628,8 +628,9 @@ static void granule_is_smallest_page_size(struct kunit *test)
 	dma_addr_t base = MOCK_WIN_BASE + SZ_4K;
 	phys_addr_t db = mock_db_off(0, 0xf04);
 
+	/* 4K, 2M and 1G pages, as an Arm LPAE table with a 4K granule. */
 	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
-			     SZ_4K | SZ_2M | SZ_1G);
+			     BIT(12) | BIT(21) | BIT(30));
 	/* Only the smallest page size constrains the window. */
 	KUNIT_ASSERT_EQ(test, create_window(md, base, 8 * SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
@@ -1833,21 +1834,33 @@ static void stress_domains(struct kunit *test, struct stress_domain *sds,
 	}
 }
 
+/* Threads use these, so they live as long as the case, not on a stack. */
+static struct stress_domain *stress_domains_new(struct kunit *test,
+						unsigned int nr)
+{
+	struct stress_domain *sds;
+
+	sds = kunit_kcalloc(test, nr, sizeof(*sds), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sds);
+	return sds;
+}
+
 static void stress_one_domain(struct kunit *test)
 {
-	struct stress_domain sd = {};
+	struct stress_domain *sd = stress_domains_new(test, 1);
 
-	sd.md = mock_window(test, SZ_4K, STRESS_SLOTS);
-	sd.base = MOCK_WIN_BASE;
-	sd.span = STRESS_SLOTS * SZ_4K;
-	stress_domains(test, &sd, 1);
+	sd->md = mock_window(test, SZ_4K, STRESS_SLOTS);
+	sd->base = MOCK_WIN_BASE;
+	sd->span = STRESS_SLOTS * SZ_4K;
+	stress_domains(test, sd, 1);
 }
 
 /* Two cookies side by side, mapping the same doorbells, each its own way. */
 static void stress_two_domains(struct kunit *test)
 {
-	struct stress_domain sds[STRESS_MAX_DOMAINS] = {};
+	struct stress_domain *sds;
 
+	sds = stress_domains_new(test, STRESS_MAX_DOMAINS);
 	sds[0].md = mock_window(test, SZ_4K, STRESS_SLOTS);
 	sds[0].base = MOCK_WIN_BASE;
 	sds[0].span = STRESS_SLOTS * SZ_4K;

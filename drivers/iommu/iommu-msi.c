@@ -25,43 +25,19 @@
 
 #include "iommu-msi.h"
 
-/* An IOVA range where doorbells are used untranslated (IOMMU_RESV_MSI). */
-struct iommu_msi_hw_region {
-	struct list_head	node;
-	phys_addr_t		start;
-	phys_addr_t		last;
-};
+#define CREATE_TRACE_POINTS
+#include <trace/events/iommu_msi.h>
 
-struct iommu_msi_doorbell {
-	struct iommu_msi_cookie	*cookie;
-	phys_addr_t		phys;		/* granule aligned */
-	dma_addr_t		iova;
-	unsigned int		users;
-	bool			mapped;		/* false once the domain died */
-};
-
-struct iommu_msi_cookie {
-	/* One for the domain, one per doorbell still held by an msi_desc. */
-	struct kref		ref;
-	/* Serialises prepare, release and destroy; never taken by compose. */
-	struct mutex		lock;
-	struct iommu_domain	*domain;	/* NULL after destroy */
-	unsigned int		shift;		/* log2 of the granule */
-	struct xarray		doorbells;	/* phys >> shift -> doorbell */
-	struct list_head	hw_regions;
-	/* IOVA source: the DMA allocator if set, else the window below. */
-	const struct iommu_msi_iova_ops *dma_ops;
-	dma_addr_t		base;
-	unsigned long		nr_slots;
-	unsigned long		*slots;
-};
+LIST_HEAD(iommu_msi_cookies);
+DEFINE_MUTEX(iommu_msi_cookies_lock);
 
 static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
 {
 	return (size_t)1 << cookie->shift;
 }
 
-static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain)
+static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
+					     const void *owner)
 {
 	struct iommu_msi_cookie *cookie;
 
@@ -78,9 +54,20 @@ static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain)
 	mutex_init(&cookie->lock);
 	xa_init(&cookie->doorbells);
 	INIT_LIST_HEAD(&cookie->hw_regions);
+	INIT_LIST_HEAD(&cookie->node);
 	cookie->domain = domain;
+	cookie->owner = owner;
 	cookie->shift = __ffs(domain->pgsize_bitmap);
 	return cookie;
+}
+
+/* Publish a complete cookie: to its domain, and to the debugfs listing. */
+static void cookie_install(struct iommu_msi_cookie *cookie)
+{
+	mutex_lock(&iommu_msi_cookies_lock);
+	list_add_tail(&cookie->node, &iommu_msi_cookies);
+	mutex_unlock(&iommu_msi_cookies_lock);
+	cookie->domain->msi_cookie = cookie;
 }
 
 static void cookie_free(struct kref *ref)
@@ -89,6 +76,11 @@ static void cookie_free(struct kref *ref)
 		container_of(ref, struct iommu_msi_cookie, ref);
 	struct iommu_msi_hw_region *region, *next;
 
+	if (!list_empty(&cookie->node)) {
+		mutex_lock(&iommu_msi_cookies_lock);
+		list_del(&cookie->node);
+		mutex_unlock(&iommu_msi_cookies_lock);
+	}
 	list_for_each_entry_safe(region, next, &cookie->hw_regions, node)
 		kfree(region);
 	xa_destroy(&cookie->doorbells);
@@ -109,20 +101,21 @@ static void cookie_free(struct kref *ref)
  *
  * Context: process context, may sleep.
  * Return: 0 on success; -EINVAL if the domain does not translate or the
- * window is misaligned, empty or wraps; -EEXIST if the domain already has a
- * cookie; -ENOMEM.
+ * window is misaligned, empty, wraps or holds more than UINT_MAX pages;
+ * -EEXIST if the domain already has a cookie; -ENOMEM.
  */
 int iommu_msi_cookie_create_window(struct iommu_domain *domain,
 				   dma_addr_t base, size_t size)
 {
 	struct iommu_msi_cookie *cookie;
 
-	cookie = cookie_alloc(domain);
+	cookie = cookie_alloc(domain, __builtin_return_address(0));
 	if (IS_ERR(cookie))
 		return PTR_ERR(cookie);
 
+	/* The slot bitmap is sized by an unsigned int. */
 	if (!size || !IS_ALIGNED(base | size, cookie_granule(cookie)) ||
-	    base + size - 1 < base) {
+	    base + size - 1 < base || size >> cookie->shift > UINT_MAX) {
 		cookie_free(&cookie->ref);
 		return -EINVAL;
 	}
@@ -133,7 +126,7 @@ int iommu_msi_cookie_create_window(struct iommu_domain *domain,
 		cookie_free(&cookie->ref);
 		return -ENOMEM;
 	}
-	domain->msi_cookie = cookie;
+	cookie_install(cookie);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_window);
@@ -154,11 +147,11 @@ int iommu_msi_cookie_create_dma(struct iommu_domain *domain,
 
 	if (!ops || !ops->alloc || !ops->free)
 		return -EINVAL;
-	cookie = cookie_alloc(domain);
+	cookie = cookie_alloc(domain, __builtin_return_address(0));
 	if (IS_ERR(cookie))
 		return PTR_ERR(cookie);
 	cookie->dma_ops = ops;
-	domain->msi_cookie = cookie;
+	cookie_install(cookie);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_dma);
@@ -234,11 +227,12 @@ static void iova_free(struct iommu_msi_cookie *cookie, dma_addr_t iova)
 			    cookie->slots);
 }
 
-static void doorbell_unmap(struct iommu_msi_doorbell *db)
+static void doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
 	size_t granule = cookie_granule(cookie);
 
+	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	WARN_ON(iommu_unmap(cookie->domain, db->iova, granule) != granule);
 	iova_free(cookie, db->iova);
@@ -288,10 +282,11 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	ret = xa_insert(&cookie->doorbells, page >> cookie->shift, db,
 			GFP_KERNEL);
 	if (ret) {
-		doorbell_unmap(db);
+		doorbell_unmap(db, dev);
 		goto err_free;
 	}
 	kref_get(&cookie->ref);
+	trace_iommu_msi_map(dev, page, db->iova, db->users);
 	return db;
 
 err_iova:
@@ -373,8 +368,10 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 			ret = PTR_ERR(db);
 	}
 	mutex_unlock(&cookie->lock);
-	if (ret)
+	if (ret) {
+		trace_iommu_msi_prepare_fail(dev, page, 0, 0, ret);
 		return ret;
+	}
 
 	desc->iommu_doorbell = db;
 	msi_desc_set_iommu_msi_iova(desc, db->iova, cookie->shift);
@@ -475,7 +472,7 @@ void iommu_msi_release(struct msi_desc *desc)
 	last = !--db->users;
 	if (last && db->mapped) {
 		xa_erase(&cookie->doorbells, db->phys >> cookie->shift);
-		doorbell_unmap(db);
+		doorbell_unmap(db, msi_desc_to_dev(desc));
 	}
 	mutex_unlock(&cookie->lock);
 
@@ -509,7 +506,7 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {
 		xa_erase(&cookie->doorbells, index);
-		doorbell_unmap(db);
+		doorbell_unmap(db, NULL);
 	}
 	cookie->domain = NULL;
 	mutex_unlock(&cookie->lock);

@@ -34,18 +34,18 @@ static void narrate_doorbell(const struct e2e_opts *o, const char *iommu,
 
 	if (doorbell_get(&db))
 		return;
+	demo_log("the device writes its MSIs %s 0x%llx (read from its MSI capability)",
+		 o->translated ? "to IOVA" : "straight to address",
+		 (unsigned long long)addr);
 	if (!o->translated) {
-		demo_log("the device writes its MSIs straight to address 0x%llx (read from its MSI capability)",
-			 (unsigned long long)addr);
-		demo_log("that is the %s doorbell %s itself, PA 0x%llx (from the device tree): no translation",
+		demo_log("that is the %s doorbell %s itself, PA 0x%llx (from DT): no translation",
 			 db->ctrl, db->reg, (unsigned long long)db->pa);
 		return;
 	}
-	demo_log("the device writes its MSIs to IOVA 0x%llx (read from its MSI capability)",
-		 (unsigned long long)addr);
-	demo_log("the %s maps IOVA page 0x%llx to the %s doorbell page; doorbell %s is at PA 0x%llx (from the device tree)",
+	demo_log("the %s maps IOVA page 0x%llx to the %s doorbell page",
 		 strstr(iommu, "smmu") ? "SMMU" : "IOMMU",
-		 (unsigned long long)(addr & ~DOORBELL_PAGE_MASK), db->ctrl,
+		 (unsigned long long)(addr & ~DOORBELL_PAGE_MASK), db->ctrl);
+	demo_log("doorbell %s is at PA 0x%llx (from the device tree)",
 		 db->reg, (unsigned long long)db->pa);
 	if ((addr & DOORBELL_PAGE_MASK) == (db->pa & DOORBELL_PAGE_MASK))
 		demo_log("page offset 0x%03llx preserved",
@@ -87,7 +87,7 @@ void check_demo(const struct e2e_opts *o)
 	demo_log("edu device %s given to a VFIO type1 container (IOMMU %s, group %d)",
 		 bdf, iommu, t.group_id);
 	if (t.first_err == EPERM)
-		demo_log("VFIO first refused it: the MSI controller cannot isolate devices, so allow_unsafe_interrupts had to be set");
+		demo_log("VFIO first refused it: MSIs not isolated, so allow_unsafe_interrupts=Y");
 
 	buf = anon_alloc(DMA_BUF_SIZE);
 	if (buf && !type1_map(&t, buf, DMA_BUF_IOVA, DMA_BUF_SIZE)) {

@@ -60,7 +60,10 @@ int edu_fire_msis(struct vfio_dev *d, unsigned int n, unsigned int *got)
 		if (ret)
 			return ret;
 		ret = vfio_dev_msi_wait(d, MSI_TIMEOUT_MS, &count);
-		if (ret == -ETIMEDOUT) {
+		if (!ret) {
+			misses = 0;
+			*got += (unsigned int)count;
+		} else if (ret == -ETIMEDOUT) {
 			e2e_log("%s: MSI %u/%u not delivered within %d ms",
 				d->bdf, i + 1, n, MSI_TIMEOUT_MS);
 			if (++misses >= MSI_MAX_MISSES) {
@@ -69,11 +72,8 @@ int edu_fire_msis(struct vfio_dev *d, unsigned int n, unsigned int *got)
 				edu_ack(d, NULL);
 				return -ETIMEDOUT;
 			}
-		} else if (ret) {
-			return ret;
 		} else {
-			misses = 0;
-			*got += (unsigned int)count;
+			return ret;
 		}
 		ret = edu_ack(d, NULL);
 		if (ret)

@@ -4,6 +4,7 @@
 #define E2E_EDU_H
 
 #include <stdint.h>
+#include <linux/const.h>
 
 #include "vfio_dev.h"
 
@@ -13,7 +14,7 @@
 #define EDU_DEV_BUF		0x40000ULL
 #define EDU_DEV_BUF_SIZE	4096ULL
 /* edu masks DMA addresses to 28 bits: IOVAs must stay below 256 MiB. */
-#define EDU_DMA_LIMIT		(1ULL << 28)
+#define EDU_DMA_LIMIT		_BITULL(28)
 
 #define EDU_DMA_CMD_RUN		0x1
 #define EDU_DMA_CMD_TO_RAM	0x2	/* device buffer -> RAM */

@@ -209,7 +209,7 @@ static int iommufd_open(struct iommufd_dev *x, const char *bdf,
 	x->tried = true;
 	x->first_err = -ret;
 	if (ret == -EPERM && allow_unsafe) {
-		e2e_log("iommufd refused the device: VFIO_DEVICE_BIND_IOMMUFD: %s (MSIs not isolated)",
+		e2e_log("iommufd refused VFIO_DEVICE_BIND_IOMMUFD: %s (MSIs not isolated)",
 			strerror(EPERM));
 		ret = vfio_allow_unsafe_interrupts(unsafe_params);
 		if (ret)
@@ -232,7 +232,8 @@ static void iommufd_close(struct iommufd_dev *x)
 			iommufd_destroy(x->iommufd, x->ioas);
 		close(x->iommufd);
 	}
-	x->devfd = x->iommufd = -1;
+	x->devfd = -1;
+	x->iommufd = -1;
 	x->ioas = 0;
 	if (x->bound && !pci_unbind(x->bdf))
 		e2e_log("%s unbound from vfio-pci", x->bdf);
@@ -244,8 +245,8 @@ static void report_isolation(struct check *c, const struct e2e_opts *o,
 {
 	if (o->isolated) {
 		check_report(c, "isolation", x->first_err == 0,
-			     x->first_err ? "VFIO_DEVICE_BIND_IOMMUFD refused: %s"
-					  : "VFIO_DEVICE_BIND_IOMMUFD accepted at once (MSI isolated)%s",
+			     x->first_err ? "VFIO_DEVICE_BIND_IOMMUFD refused: %s" :
+			     "VFIO_DEVICE_BIND_IOMMUFD accepted at once (MSI isolated)%s",
 			     x->first_err ? strerror(x->first_err) : "");
 		return;
 	}

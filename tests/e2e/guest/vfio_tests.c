@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* edu subtests shared by the type1 and iommufd checks. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,11 @@
 #define DMA_POISON		0xa5
 
 /* Larger edu transfers crash QEMU 7.2; stay well inside its buffer. */
-_Static_assert(DMA_XFER_LEN <= EDU_DEV_BUF_SIZE / 2, "edu DMA too large");
-_Static_assert(DMA_BUF_IOVA + DMA_BUF_SIZE <= EDU_DMA_LIMIT,
-	       "edu truncates DMA addresses to 28 bits");
-_Static_assert(DMA_DST_OFF + DMA_XFER_LEN <= DMA_BUF_SIZE,
-	       "DMA destination outside the buffer");
+static_assert(EDU_DEV_BUF_SIZE / 2 >= DMA_XFER_LEN, "edu DMA too large");
+static_assert(DMA_BUF_IOVA + DMA_BUF_SIZE <= EDU_DMA_LIMIT,
+	      "edu truncates DMA addresses to 28 bits");
+static_assert(DMA_DST_OFF + DMA_XFER_LEN <= DMA_BUF_SIZE,
+	      "DMA destination outside the buffer");
 
 void *anon_alloc(size_t len)
 {

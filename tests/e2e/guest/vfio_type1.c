@@ -226,7 +226,8 @@ void type1_close(struct type1 *t)
 		close(t->group);
 	if (t->container >= 0)
 		close(t->container);
-	t->group = t->container = -1;
+	t->group = -1;
+	t->container = -1;
 	if (t->bound && !pci_unbind(t->bdf))
 		e2e_log("%s unbound from vfio-pci", t->bdf);
 	t->bound = false;
