@@ -20,7 +20,7 @@ KBUILD = $(CURDIR)/scripts/kbuild.sh
 E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-stock kernel-negative \
-	kunit guest e2e e2e-stock e2e-negative check run test clean help
+	kunit guest e2e e2e-stock e2e-negative check docs run test clean help
 
 all: kernel
 
@@ -37,6 +37,7 @@ help:
 	@echo "make e2e-stock    the matrix on the unmodified base"
 	@echo "make e2e-negative the matrix with doorbell translation broken (must go red)"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
+	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
 deps:
 	@scripts/deps.sh
@@ -89,6 +90,9 @@ e2e-negative: kernel-negative guest
 check: tree
 	@scripts/check.sh
 
+docs: tree
+	@scripts/docs.sh
+
 run: kernel guest
 	@$(E2E) --kernel $(BUILD)/arm64 --demo
 
@@ -98,4 +102,5 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 clean:
-	rm -rf $(BUILD)/arm64* $(BUILD)/kunit $(BUILD)/guest $(BUILD)/e2e
+	rm -rf $(BUILD)/arm64* $(BUILD)/kunit $(BUILD)/guest $(BUILD)/e2e \
+		$(BUILD)/docs

@@ -39,14 +39,17 @@ static void show_cookie(struct seq_file *s, struct iommu_msi_cookie *cookie,
 		seq_puts(s, "domain freed (MSIs still hold doorbells), ");
 	seq_printf(s, "owner %ps\n", cookie->owner);
 
-	if (cookie->dma_ops)
+	if (cookie->dma_ops) {
 		seq_puts(s, "  iova source: DMA-API allocator\n");
-	else
-		seq_printf(s, "  iova source: window [%pad-%#llx], %lu of %lu pages used\n",
-			   &cookie->base,
-			   (u64)cookie->base + (cookie->nr_slots << cookie->shift) - 1,
+	} else {
+		dma_addr_t last = cookie->base +
+				  ((dma_addr_t)cookie->nr_slots << cookie->shift) - 1;
+
+		seq_printf(s, "  iova source: window [%pad-%pad], %u of %lu pages used\n",
+			   &cookie->base, &last,
 			   bitmap_weight(cookie->slots, cookie->nr_slots),
 			   cookie->nr_slots);
+	}
 	seq_printf(s, "  granule: %#zx\n", granule);
 	list_for_each_entry(region, &cookie->hw_regions, node)
 		seq_printf(s, "  hardware MSI region (untranslated): [%pa-%pa]\n",

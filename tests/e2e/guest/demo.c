@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "debugfs_msi.h"
 #include "doorbell.h"
 #include "edu.h"
 #include "vfio_type1.h"
 
-#define DEBUGFS_MSI	"/sys/kernel/debug/iommu/msi"
 #define NAME_LEN	128
 
 /* Optional kernel view of MSI mappings; silent when absent. */

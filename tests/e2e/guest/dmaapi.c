@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "debugfs_msi.h"
 #include "doorbell.h"
 #include "pci.h"
 #include "util.h"
@@ -29,6 +30,7 @@ struct disk {
 	char block[NAME_LEN];	/* name under /sys/block and /dev */
 	/* start of its /proc/interrupts action names */
 	char irq_match[NAME_LEN + 2];
+	uint64_t msi_addr;	/* first MSI-X vector's address, 0 = unknown */
 };
 
 /* The host generates the image with exactly this formula. */
@@ -247,22 +249,147 @@ static void test_disk(struct check *c, struct disk *k,
 		}
 	}
 
-	ok = doorbell_verify(k->bdf, o, NULL, msg, sizeof(msg));
+	ok = doorbell_verify(k->bdf, o, &k->msi_addr, msg, sizeof(msg));
 	check_report(c, sub, ok, "%s", msg);
 }
 
+/*
+ * Translated: at least two DMA API cookies (virtio-blk and nvme are in
+ * different groups) list the doorbell page once, with users, and each
+ * disk's MSI-X address page is the IOVA of the doorbell in one of them.
+ */
+static bool dma_cookies_map(const struct msi_listing *l, uint64_t pa,
+			    struct disk *const *disks, unsigned int nd,
+			    char *msg, size_t len)
+{
+	const struct msi_doorbell *db = NULL;
+	const struct msi_cookie *ck;
+	unsigned int i, j, times, n_ok = 0;
+	int used;
+
+	for (i = 0; i < l->n; i++) {
+		ck = &l->cookies[i];
+		if (!msi_cookie_is_dma(ck))
+			continue;
+		times = msi_cookie_count_phys(ck, pa, &db);
+		if (times > 1 || (times == 1 && !db->users)) {
+			snprintf(msg, len,
+				 "%s cookie %u lists the doorbell page of 0x%llx %u time(s), users %u",
+				 ck->domain, ck->nr, (unsigned long long)pa,
+				 times, db->users);
+			return false;
+		}
+		n_ok += times;
+	}
+	if (n_ok < 2) {
+		snprintf(msg, len,
+			 "%u DMA cookie(s) list the doorbell page of 0x%llx, expected at least 2 (one per disk's group)",
+			 n_ok, (unsigned long long)pa);
+		return false;
+	}
+	for (j = 0; j < nd; j++) {
+		if (!disks[j]->msi_addr) {
+			snprintf(msg, len, "%s: MSI-X address unknown",
+				 disks[j]->label);
+			return false;
+		}
+		for (i = 0; i < l->n; i++)
+			if (msi_cookie_is_dma(&l->cookies[i]) &&
+			    msi_cookie_find(&l->cookies[i], pa,
+					    disks[j]->msi_addr))
+				break;
+		if (i == l->n) {
+			snprintf(msg, len,
+				 "%s MSI-X address 0x%llx: no DMA cookie maps doorbell 0x%llx to its page",
+				 disks[j]->label,
+				 (unsigned long long)disks[j]->msi_addr,
+				 (unsigned long long)pa);
+			return false;
+		}
+	}
+	used = snprintf(msg, len,
+			"%u DMA cookies map doorbell 0x%llx; MSI-X address pages found as its IOVA:",
+			n_ok, (unsigned long long)pa);
+	for (j = 0; j < nd && used > 0 && (size_t)used < len; j++)
+		used += snprintf(msg + used, len - (size_t)used,
+				 " %s 0x%llx", disks[j]->label,
+				 (unsigned long long)disks[j]->msi_addr);
+	return true;
+}
+
+/* Direct: no DMA API cookie may list the doorbell page. */
+static bool no_dma_cookie_lists(const struct msi_listing *l, uint64_t pa,
+				char *msg, size_t len)
+{
+	const struct msi_doorbell *db = NULL;
+	const struct msi_cookie *ck;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		ck = &l->cookies[i];
+		if (msi_cookie_is_dma(ck) &&
+		    msi_cookie_count_phys(ck, pa, &db)) {
+			snprintf(msg, len,
+				 "%s cookie %u lists doorbell 0x%llx -> iova 0x%llx, users %u",
+				 ck->domain, ck->nr,
+				 (unsigned long long)db->phys,
+				 (unsigned long long)db->iova, db->users);
+			return false;
+		}
+	}
+	snprintf(msg, len,
+		 "no DMA cookie (of %u cookie(s)) lists the doorbell page of 0x%llx",
+		 l->n, (unsigned long long)pa);
+	return true;
+}
+
+static void test_debugfs(struct check *c, struct disk *const *disks,
+			 unsigned int nd, const struct e2e_opts *o)
+{
+	const struct doorbell *db;
+	struct msi_listing l;
+	char msg[MSG_LEN];
+	bool ok;
+	int ret;
+
+	if (doorbell_get(&db)) {
+		check_report(c, "debugfs", false,
+			     "no doorbell in the device tree");
+		return;
+	}
+	ret = msi_listing_read(&l);
+	if (ret) {
+		check_report(c, "debugfs", false, "%s", ret == -ENOENT ?
+			     "no debugfs listing (" DEBUGFS_MSI " missing)" :
+			     last_error());
+		msi_listing_free(&l);
+		return;
+	}
+	msi_listing_log(&l, "dmaapi.debugfs", msi_cookie_is_dma);
+	if (o->translated)
+		ok = dma_cookies_map(&l, db->pa, disks, nd, msg, sizeof(msg));
+	else
+		ok = no_dma_cookie_lists(&l, db->pa, msg, sizeof(msg));
+	msi_listing_free(&l);
+	check_report(c, "debugfs", ok, "%s", msg);
+}
+
 static const char *const dmaapi_subs[] = {
-	"virtio-blk", "virtio-blk.doorbell", "nvme", "nvme.doorbell", NULL
+	"virtio-blk", "virtio-blk.doorbell", "nvme", "nvme.doorbell",
+	"debugfs", NULL
 };
 
 void check_dmaapi(const struct e2e_opts *o)
 {
 	struct disk vblk = { .label = "virtio-blk" };
 	struct disk nvme = { .label = "nvme" };
+	struct disk *const disks[] = { &vblk, &nvme };
 	struct check c;
 
 	check_begin(&c, "dmaapi", dmaapi_subs);
 	test_disk(&c, &vblk, find_virtio_blk, o);
 	test_disk(&c, &nvme, find_nvme, o);
+	/* Their MSI-X vectors stay enabled while the drivers are bound. */
+	test_debugfs(&c, disks, ARRAY_SIZE(disks), o);
 	check_end(&c);
 }

@@ -46,6 +46,7 @@ static const struct {
 } check_table[] = {
 	{ "type1", check_type1 },
 	{ "iommufd", check_iommufd },
+	{ "iommufd-replace", check_iommufd_replace },
 	{ "dmaapi", check_dmaapi },
 	{ "demo", check_demo },
 };
@@ -220,7 +221,8 @@ static void run_check(const struct e2e_opts *o, const char *name)
 			return;
 		}
 	}
-	report_line(name, false, "unknown check (known: type1 iommufd dmaapi demo)");
+	report_line(name, false,
+		    "unknown check (known: type1 iommufd iommufd-replace dmaapi demo)");
 }
 
 static void __attribute__((noreturn)) finish(void)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* VFIO device cdev + /dev/iommu (iommufd), and the "iommufd" check. */
+/* VFIO cdev + /dev/iommu: the "iommufd" and "iommufd-replace" checks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,12 +12,15 @@
 #include <linux/vfio.h>
 
 #include "checks.h"
+#include "debugfs_msi.h"
+#include "doorbell.h"
 #include "edu.h"
 #include "vfio_tests.h"
 
 #define IOMMUFD_PATH		"/dev/iommu"
 #define VFIO_CDEV_DIR		"/dev/vfio/devices"
 #define DEV_NODE_WAIT_MS	2000
+#define REPLACE_MIN_MSIS	50	/* enough to notice MSIs stopping */
 
 static const char *const unsafe_params[] = {
 	"/sys/module/iommufd/parameters/allow_unsafe_interrupts",
@@ -51,12 +54,13 @@ static int ioas_alloc(int iommufd, uint32_t *id)
 	return 0;
 }
 
-static void iommufd_destroy(int iommufd, uint32_t id)
+static int iommufd_destroy(int iommufd, uint32_t id)
 {
 	struct iommu_destroy d = { .size = sizeof(d), .id = id };
 
 	if (ioctl(iommufd, IOMMU_DESTROY, &d))
-		err_ret(-errno, "IOMMU_DESTROY(%u)", id);
+		return err_ret(-errno, "IOMMU_DESTROY(%u)", id);
+	return 0;
 }
 
 /*
@@ -78,6 +82,21 @@ static int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id)
 	e2e_log("%s: attached to page table %u (now %u)", x->bdf, pt_id,
 		at.pt_id);
 	x->ioas = pt_id;
+	return 0;
+}
+
+/* Back to blocking DMA; the automatic HWPT of the IOAS goes away. */
+static int iommufd_detach_pt(struct iommufd_dev *x)
+{
+	struct vfio_device_detach_iommufd_pt dt = {
+		.argsz = sizeof(dt),
+		.flags = 0,
+	};
+
+	if (ioctl(x->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt))
+		return err_ret(-errno, "VFIO_DEVICE_DETACH_IOMMUFD_PT");
+	e2e_log("%s: detached from IOAS %u", x->bdf, x->ioas);
+	x->ioas = 0;
 	return 0;
 }
 
@@ -262,7 +281,8 @@ static void report_isolation(struct check *c, const struct e2e_opts *o,
 }
 
 static const char *const iommufd_subs[] = {
-	"isolation", "window", "msi", "doorbell", "dma", "reenable", NULL
+	"isolation", "window", "msi", "doorbell", "dma", "reenable",
+	"debugfs", NULL
 };
 
 void check_iommufd(const struct e2e_opts *o)
@@ -272,6 +292,7 @@ void check_iommufd(const struct e2e_opts *o)
 	struct dma_ops ops = { ioas_map, ioas_unmap, &ic };
 	struct iova_range *ranges = NULL;
 	struct vfio_dev d = { .fd = -1, .efd = -1 };
+	struct vt_debugfs v = { .any_cookie = false };
 	uint8_t *buf = NULL;
 	bool mapped = false;
 	char bdf[BDF_LEN];
@@ -328,15 +349,166 @@ void check_iommufd(const struct e2e_opts *o)
 		check_setup_fail(&c, "%s", last_error());
 		goto out;
 	}
-	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o);
+	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o, &v);
 out:
 	/* d.fd is x.devfd: iommufd_close() closes it. */
-	if (d.fd >= 0)
+	if (d.fd >= 0) {
 		vfio_dev_release(&d);
+		/* MSI is off, the device still attached: before unbinding. */
+		vt_debugfs_off(&c, &v);
+	}
 	if (mapped)
 		ioas_unmap(&ic, DMA_BUF_IOVA, DMA_BUF_SIZE);
 	anon_free(buf, DMA_BUF_SIZE);
 	free(ranges);
 	iommufd_close(&x);
+	check_end(&c);
+}
+
+/* IOMMU_IOAS_MAP of the DMA buffer at DMA_BUF_IOVA, logged. */
+static int map_dma_buf(struct ioas_ctx *ic, uint8_t *buf)
+{
+	int ret;
+
+	ret = ioas_map(ic, buf, DMA_BUF_IOVA, DMA_BUF_SIZE);
+	if (ret)
+		return err_ret(ret, "IOMMU_IOAS_MAP(IOAS %u) 0x%llx+0x%llx",
+			       ic->ioas, (unsigned long long)DMA_BUF_IOVA,
+			       (unsigned long long)DMA_BUF_SIZE);
+	e2e_log("buffer %p mapped at IOVA 0x%llx+0x%llx in IOAS %u", buf,
+		(unsigned long long)DMA_BUF_IOVA,
+		(unsigned long long)DMA_BUF_SIZE, ic->ioas);
+	return 0;
+}
+
+static void log_listing(const char *tag)
+{
+	struct msi_listing l;
+
+	if (!path_exists(DEBUGFS_MSI))
+		return;
+	if (!msi_listing_read(&l))
+		msi_listing_log(&l, tag, NULL);
+	msi_listing_free(&l);
+}
+
+/*
+ * Everything after the replace: MSIs (with the eventfd of before), the
+ * doorbell translation, its debugfs entry and a DMA that can only use B.
+ */
+static void replace_after(struct check *c, struct vfio_dev *d,
+			  struct ioas_ctx *a, uint8_t *buf,
+			  const struct e2e_opts *o, struct vt_debugfs *v,
+			  unsigned int n, uint64_t addr_before)
+{
+	char msg[MSG_LEN];
+	uint64_t addr = 0;
+	bool ok;
+
+	vt_fire(c, "msi", d, n);
+
+	/* Read while MSI is live, as vt_doorbell() does. */
+	ok = doorbell_verify(d->bdf, o, &addr, msg, sizeof(msg));
+	if (addr && addr_before && addr != addr_before)
+		check_report(c, "doorbell", ok,
+			     "%s; changed by the switch (was 0x%llx)", msg,
+			     (unsigned long long)addr_before);
+	else
+		check_report(c, "doorbell", ok, "%s%s", msg,
+			     addr && addr == addr_before ?
+			     "; unchanged by the switch" : "");
+	vt_debugfs_on(c, v, d, o);
+
+	/* With the buffer gone from A, the DMA below can only go through B. */
+	if (!ioas_unmap(a, DMA_BUF_IOVA, DMA_BUF_SIZE))
+		e2e_log("buffer unmapped from IOAS %u (no longer attached)",
+			a->ioas);
+	vt_dma(c, d, buf, DMA_BUF_IOVA);
+}
+
+static const char *const replace_subs[] = {
+	"before", "attach", "msi", "dma", "doorbell", "debugfs", NULL
+};
+
+/*
+ * Move edu from IOAS A to IOAS B (the same buffer at the same IOVA) with
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT while its MSI stays enabled: the HWPT
+ * replace must carry the MSI doorbell mapping over to the new domain.
+ */
+void check_iommufd_replace(const struct e2e_opts *o)
+{
+	struct iommufd_dev x = { .iommufd = -1, .devfd = -1 };
+	struct ioas_ctx a = { .iommufd = -1 }, b = { .iommufd = -1 };
+	struct vfio_dev d = { .fd = -1, .efd = -1 };
+	struct vt_debugfs v = { .any_cookie = true };
+	unsigned int n = o->msis;
+	uint64_t addr_before = 0;
+	uint8_t *buf = NULL;
+	char bdf[BDF_LEN];
+	struct check c;
+	int ret;
+
+	if (n < REPLACE_MIN_MSIS)
+		n = REPLACE_MIN_MSIS;
+	check_begin(&c, "iommufd-replace", replace_subs);
+	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, bdf)) {
+		check_setup_fail(&c, "no edu device (%04x:%04x)",
+				 PCI_VENDOR_QEMU, PCI_DEVICE_EDU);
+		goto out;
+	}
+	e2e_log("edu device at %s", bdf);
+
+	if (iommufd_open(&x, bdf, !o->isolated)) {
+		check_setup_fail(&c, "%s", last_error());
+		goto out;
+	}
+	a.iommufd = x.iommufd;
+	b.iommufd = x.iommufd;
+	buf = anon_alloc(DMA_BUF_SIZE);
+	if (!buf || ioas_alloc(x.iommufd, &a.ioas) ||
+	    iommufd_attach_pt(&x, a.ioas) || map_dma_buf(&a, buf) ||
+	    vfio_dev_init(&d, x.devfd, bdf) || edu_check_id(&d)) {
+		check_setup_fail(&c, "%s", last_error());
+		goto out;
+	}
+
+	vt_fire(&c, "before", &d, n);
+	if (d.efd < 0)
+		goto out;
+	if (pci_msi_address(bdf, &addr_before, NULL))
+		addr_before = 0;
+	log_listing("iommufd-replace.debugfs before the switch");
+
+	if (ioas_alloc(x.iommufd, &b.ioas) || map_dma_buf(&b, buf)) {
+		check_setup_fail(&c, "%s", last_error());
+		goto out;
+	}
+	e2e_log("%s: replacing IOAS %u with IOAS %u, MSI enabled", bdf,
+		a.ioas, b.ioas);
+	ret = iommufd_attach_pt(&x, b.ioas);
+	if (ret) {
+		check_report(&c, "attach", false, "%s", last_error());
+		goto out;
+	}
+	check_report(&c, "attach", true,
+		     "VFIO_DEVICE_ATTACH_IOMMUFD_PT moved %s from IOAS %u to IOAS %u with MSI enabled",
+		     bdf, a.ioas, b.ioas);
+	replace_after(&c, &d, &a, buf, o, &v, n, addr_before);
+out:
+	/* d.fd is x.devfd: iommufd_close() closes it. */
+	if (d.fd >= 0) {
+		vfio_dev_release(&d);
+		/* MSI is off, the device still attached: before unbinding. */
+		vt_debugfs_off(&c, &v);
+	}
+	/* If the detach fails, closing the cdev detaches and x.ioas goes. */
+	if (x.ioas)
+		iommufd_detach_pt(&x);
+	if (a.ioas && a.ioas != x.ioas && !iommufd_destroy(x.iommufd, a.ioas))
+		e2e_log("IOAS %u (A) destroyed", a.ioas);
+	if (b.ioas && b.ioas != x.ioas && !iommufd_destroy(x.iommufd, b.ioas))
+		e2e_log("IOAS %u (B) destroyed", b.ioas);
+	iommufd_close(&x);
+	anon_free(buf, DMA_BUF_SIZE);
 	check_end(&c);
 }

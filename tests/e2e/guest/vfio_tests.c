@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "debugfs_msi.h"
 #include "doorbell.h"
 #include "edu.h"
+#include "pci.h"
 #include "vfio_tests.h"
 
 #define DMA_XFER_LEN		1024u
@@ -116,22 +118,28 @@ void vt_window(struct check *c, const struct iova_range *r, unsigned int n,
 		     strerror(-ret));
 }
 
-void vt_msi(struct check *c, struct vfio_dev *d, unsigned int n)
+void vt_fire(struct check *c, const char *sub, struct vfio_dev *d,
+	     unsigned int n)
 {
 	unsigned int got = 0;
 	int ret;
 
 	ret = vfio_dev_msi_enable(d);
 	if (ret) {
-		check_report(c, "msi", false, "%s", last_error());
+		check_report(c, sub, false, "%s", last_error());
 		return;
 	}
 	ret = edu_fire_msis(d, n, &got);
 	e2e_log("%s: %u/%u MSIs delivered", c->name, got, n);
-	check_report(c, "msi", !ret && got == n, "%u/%u MSIs delivered%s%s",
+	check_report(c, sub, !ret && got == n, "%u/%u MSIs delivered%s%s",
 		     got, n, ret ? ": " : "",
 		     ret ? (ret == -ETIMEDOUT ? "timed out" : last_error())
 			 : "");
+}
+
+void vt_msi(struct check *c, struct vfio_dev *d, unsigned int n)
+{
+	vt_fire(c, "msi", d, n);
 }
 
 void vt_doorbell(struct check *c, struct vfio_dev *d,
@@ -239,12 +247,183 @@ void vt_reenable(struct check *c, struct vfio_dev *d, unsigned int n)
 		     got, n, ret ? " (gave up)" : "");
 }
 
+static bool is_unmanaged(const struct msi_cookie *ck)
+{
+	return msi_cookie_is(ck, "UNMANAGED");
+}
+
+/* True if no UNMANAGED cookie lists the doorbell page; msg says which. */
+static bool none_lists(const struct msi_listing *l, uint64_t pa, char *msg,
+		       size_t len)
+{
+	const struct msi_doorbell *db = NULL;
+	const struct msi_cookie *ck;
+	unsigned int i, n = 0, nr = 0;
+
+	for (i = 0; i < l->n; i++) {
+		ck = &l->cookies[i];
+		if (!is_unmanaged(ck) || !msi_cookie_count_phys(ck, pa, &db))
+			continue;
+		if (!n++) {
+			nr = ck->nr;
+			snprintf(msg, len,
+				 "UNMANAGED cookie %u lists doorbell 0x%llx -> iova 0x%llx, users %u",
+				 nr, (unsigned long long)db->phys,
+				 (unsigned long long)db->iova, db->users);
+		}
+	}
+	if (n > 1)
+		snprintf(msg, len,
+			 "%u UNMANAGED cookies list the doorbell page of 0x%llx (first: cookie %u)",
+			 n, (unsigned long long)pa, nr);
+	else if (!n)
+		snprintf(msg, len,
+			 "no UNMANAGED cookie (of %u cookie(s)) lists the doorbell page of 0x%llx",
+			 l->n, (unsigned long long)pa);
+	return !n;
+}
+
+/*
+ * Translated mode: an UNMANAGED cookie maps the doorbell page to the
+ * page of the device's MSI address, lists that doorbell once and counts
+ * one user (edu has one vector).  Exactly one cookie may do so, unless
+ * any is set.
+ */
+static bool maps_doorbell(const struct msi_listing *l, uint64_t pa,
+			  uint64_t addr, bool any, char *msg, size_t len)
+{
+	const struct msi_doorbell *db, *good_db = NULL;
+	const struct msi_cookie *ck, *good = NULL;
+	unsigned int i, times, n_map = 0, n_good = 0;
+	char bad[MSG_LEN] = "";
+
+	for (i = 0; i < l->n; i++) {
+		ck = &l->cookies[i];
+		if (!is_unmanaged(ck))
+			continue;
+		db = msi_cookie_find(ck, pa, addr);
+		if (!db)
+			continue;
+		n_map++;
+		times = msi_cookie_count_phys(ck, pa, NULL);
+		if (times == 1 && db->users == 1) {
+			if (!n_good++) {
+				good = ck;
+				good_db = db;
+			}
+		} else if (!bad[0]) {
+			snprintf(bad, sizeof(bad),
+				 "UNMANAGED cookie %u lists the doorbell page %u time(s), users %u (expected once, 1 user)",
+				 ck->nr, times, db->users);
+		}
+	}
+	if (!n_map) {
+		none_lists(l, pa, bad, sizeof(bad));
+		snprintf(msg, len,
+			 "no UNMANAGED cookie maps doorbell 0x%llx to the page of MSI address 0x%llx (%s)",
+			 (unsigned long long)pa, (unsigned long long)addr, bad);
+		return false;
+	}
+	if (!n_good) {
+		snprintf(msg, len, "%s", bad);
+		return false;
+	}
+	if (!any && n_map > 1) {
+		snprintf(msg, len,
+			 "%u UNMANAGED cookies map doorbell 0x%llx to the page of MSI address 0x%llx, expected one",
+			 n_map, (unsigned long long)pa,
+			 (unsigned long long)addr);
+		return false;
+	}
+	snprintf(msg, len,
+		 "UNMANAGED cookie %u (owner %s, granule 0x%llx) maps doorbell 0x%llx -> iova 0x%llx (MSI address 0x%llx), users %u",
+		 good->nr, good->owner, (unsigned long long)good->granule,
+		 (unsigned long long)good_db->phys,
+		 (unsigned long long)good_db->iova, (unsigned long long)addr,
+		 good_db->users);
+	return true;
+}
+
+/* Read the listing and log its UNMANAGED cookies; msg gets any error. */
+static int read_listing(struct check *c, const char *when,
+			struct msi_listing *l, char *msg, size_t len)
+{
+	char tag[PATH_LEN];
+	int ret;
+
+	ret = msi_listing_read(l);
+	if (ret) {
+		snprintf(msg, len, "%s", ret == -ENOENT ?
+			 "no debugfs listing (" DEBUGFS_MSI " missing)" :
+			 last_error());
+		msi_listing_free(l);
+		return ret;
+	}
+	snprintf(tag, sizeof(tag), "%s.debugfs %s", c->name, when);
+	msi_listing_log(l, tag, is_unmanaged);
+	return 0;
+}
+
+void vt_debugfs_on(struct check *c, struct vt_debugfs *v,
+		   struct vfio_dev *d, const struct e2e_opts *o)
+{
+	const struct doorbell *db;
+	struct msi_listing l;
+	uint64_t addr = 0;
+
+	/* MSI never came on: check_end() reports the subcheck as not run. */
+	if (d->efd < 0)
+		return;
+	v->on_done = true;
+	v->on_ok = false;
+	if (doorbell_get(&db)) {
+		snprintf(v->on_msg, sizeof(v->on_msg),
+			 "no doorbell in the device tree");
+		return;
+	}
+	v->pa = db->pa;
+	if (o->translated && pci_msi_address(d->bdf, &addr, NULL)) {
+		snprintf(v->on_msg, sizeof(v->on_msg), "%s", last_error());
+		return;
+	}
+	if (read_listing(c, "with MSI on", &l, v->on_msg, sizeof(v->on_msg)))
+		return;
+	if (o->translated)
+		v->on_ok = maps_doorbell(&l, v->pa, addr, v->any_cookie,
+					 v->on_msg, sizeof(v->on_msg));
+	else
+		v->on_ok = none_lists(&l, v->pa, v->on_msg,
+				      sizeof(v->on_msg));
+	msi_listing_free(&l);
+}
+
+void vt_debugfs_off(struct check *c, struct vt_debugfs *v)
+{
+	struct msi_listing l;
+	char msg[MSG_LEN];
+	bool ok = false;
+
+	if (!v->on_done)
+		return;
+	v->on_done = false;
+	if (!v->pa) {
+		snprintf(msg, sizeof(msg), "no doorbell in the device tree");
+	} else if (!read_listing(c, "after MSI disable", &l, msg,
+				 sizeof(msg))) {
+		ok = none_lists(&l, v->pa, msg, sizeof(msg));
+		msi_listing_free(&l);
+	}
+	check_report(c, "debugfs", v->on_ok && ok,
+		     "with MSI on: %s; after MSI disable: %s", v->on_msg, msg);
+}
+
 void vt_run_all(struct check *c, struct vfio_dev *d, uint8_t *buf,
-		uint64_t iova, const struct e2e_opts *o)
+		uint64_t iova, const struct e2e_opts *o, struct vt_debugfs *v)
 {
 	vt_msi(c, d, o->msis);
 	/* Read the programmed address while MSI is live. */
 	vt_doorbell(c, d, o);
+	vt_debugfs_on(c, v, d, o);
 	vt_dma(c, d, buf, iova);
 	vt_reenable(c, d, o->msis);
 }

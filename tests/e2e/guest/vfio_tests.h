@@ -47,6 +47,10 @@ void anon_free(void *p, size_t len);
 void vt_window(struct check *c, const struct iova_range *r, unsigned int n,
 	       const struct e2e_opts *o, const struct dma_ops *ops);
 
+/* Enable MSI, fire n and report sub PASS if all n arrived. */
+void vt_fire(struct check *c, const char *sub, struct vfio_dev *d,
+	     unsigned int n);
+/* vt_fire() as the "msi" subcheck. */
 void vt_msi(struct check *c, struct vfio_dev *d, unsigned int n);
 void vt_doorbell(struct check *c, struct vfio_dev *d,
 		 const struct e2e_opts *o);
@@ -54,8 +58,34 @@ void vt_dma(struct check *c, struct vfio_dev *d, uint8_t *buf,
 	    uint64_t iova);
 void vt_reenable(struct check *c, struct vfio_dev *d, unsigned int n);
 
-/* msi, doorbell, dma, reenable in that order (MSI stays on at the end). */
+/*
+ * The "debugfs" subcheck against /sys/kernel/debug/iommu/msi, in two
+ * halves.  vt_debugfs_on(), while MSI is enabled: translated, an
+ * UNMANAGED cookie maps the doorbell page to the device's MSI address
+ * page, once, with one user (exactly one such cookie, or at least one
+ * with any_cookie); direct, no UNMANAGED cookie lists the doorbell page.
+ * vt_debugfs_off(), after MSI is disabled for good but before the device
+ * leaves its domain: no UNMANAGED cookie lists the doorbell page any
+ * more.  It reports both halves in one line, if the first one ran.
+ */
+struct vt_debugfs {
+	bool any_cookie;
+	bool on_done;
+	bool on_ok;
+	uint64_t pa;		/* physical doorbell */
+	char on_msg[MSG_LEN];
+};
+
+void vt_debugfs_on(struct check *c, struct vt_debugfs *v,
+		   struct vfio_dev *d, const struct e2e_opts *o);
+void vt_debugfs_off(struct check *c, struct vt_debugfs *v);
+
+/*
+ * msi, doorbell, the first half of debugfs, dma, reenable in that order
+ * (MSI stays on at the end; the caller runs vt_debugfs_off() after it
+ * disabled MSI).
+ */
 void vt_run_all(struct check *c, struct vfio_dev *d, uint8_t *buf,
-		uint64_t iova, const struct e2e_opts *o);
+		uint64_t iova, const struct e2e_opts *o, struct vt_debugfs *v);
 
 #endif

@@ -255,7 +255,8 @@ static void report_isolation(struct check *c, const struct e2e_opts *o,
 }
 
 static const char *const type1_subs[] = {
-	"isolation", "window", "msi", "doorbell", "dma", "reenable", NULL
+	"isolation", "window", "msi", "doorbell", "dma", "reenable",
+	"debugfs", NULL
 };
 
 void check_type1(const struct e2e_opts *o)
@@ -263,6 +264,7 @@ void check_type1(const struct e2e_opts *o)
 	struct dma_ops ops = { type1_map, type1_unmap, NULL };
 	struct iova_range *ranges = NULL;
 	struct vfio_dev d = { .fd = -1, .efd = -1 };
+	struct vt_debugfs v = { .any_cookie = false };
 	struct type1 t = { .container = -1, .group = -1 };
 	uint8_t *buf = NULL;
 	bool mapped = false;
@@ -316,10 +318,12 @@ void check_type1(const struct e2e_opts *o)
 		check_setup_fail(&c, "%s", last_error());
 		goto out;
 	}
-	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o);
+	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o, &v);
 out:
 	if (d.fd >= 0) {
 		vfio_dev_release(&d);
+		/* MSI is off, the domain still there: before unbinding. */
+		vt_debugfs_off(&c, &v);
 		close(d.fd);
 	}
 	if (mapped)
