@@ -55,6 +55,7 @@ static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
 	xa_init(&cookie->doorbells);
 	INIT_LIST_HEAD(&cookie->hw_regions);
 	INIT_LIST_HEAD(&cookie->node);
+	INIT_LIST_HEAD(&cookie->pins);
 	cookie->domain = domain;
 	cookie->owner = owner;
 	cookie->shift = __ffs(domain->pgsize_bitmap);
@@ -239,9 +240,30 @@ static void doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	db->mapped = false;
 }
 
+/* Claim the window slot of @iova, the IOVA a doorbell has elsewhere. */
+static int iova_claim(struct iommu_msi_cookie *cookie, dma_addr_t iova)
+{
+	unsigned long slot;
+
+	if (cookie->dma_ops)
+		return -EOPNOTSUPP;
+	if (iova < cookie->base ||
+	    (iova - cookie->base) >> cookie->shift >= cookie->nr_slots)
+		return -ERANGE;
+	slot = (iova - cookie->base) >> cookie->shift;
+	if (__test_and_set_bit(slot, cookie->slots))
+		return -EBUSY;
+	return 0;
+}
+
+/*
+ * Map the doorbell page @page for a first user, at a fresh IOVA or, when
+ * @fixed is set, at *@fixed.
+ */
 static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 					       struct device *dev,
-					       phys_addr_t page, u64 limit)
+					       phys_addr_t page, u64 limit,
+					       const dma_addr_t *fixed)
 {
 	size_t granule = cookie_granule(cookie);
 	struct iommu_msi_doorbell *db;
@@ -251,8 +273,15 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	if (!db)
 		return ERR_PTR(-ENOMEM);
 
-	ret = iova_alloc(cookie, dev, limit, &db->iova);
-	if (ret) {
+	if (fixed) {
+		db->iova = *fixed;
+		ret = iova_claim(cookie, db->iova);
+		if (ret)
+			goto err_free;
+	} else {
+		ret = iova_alloc(cookie, dev, limit, &db->iova);
+	}
+	if (ret == -ENOSPC) {
 		if (cookie->dma_ops)
 			dev_err_ratelimited(dev, "no IOVA left for MSI doorbell %pa\n",
 					    &page);
@@ -294,6 +323,26 @@ err_iova:
 err_free:
 	kfree(db);
 	return ERR_PTR(ret);
+}
+
+/* Drop one user; the last one unmaps the page and frees the bookkeeping. */
+static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
+{
+	struct iommu_msi_cookie *cookie = db->cookie;
+	bool last;
+
+	mutex_lock(&cookie->lock);
+	last = !--db->users;
+	if (last && db->mapped) {
+		xa_erase(&cookie->doorbells, db->phys >> cookie->shift);
+		doorbell_unmap(db, dev);
+	}
+	mutex_unlock(&cookie->lock);
+
+	if (last) {
+		kfree(db);
+		kref_put(&cookie->ref, cookie_free);
+	}
 }
 
 static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
@@ -363,7 +412,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 			db->users++;
 		}
 	} else {
-		db = doorbell_map(cookie, dev, page, limit);
+		db = doorbell_map(cookie, dev, page, limit, NULL);
 		if (IS_ERR(db))
 			ret = PTR_ERR(db);
 	}
@@ -456,8 +505,6 @@ EXPORT_SYMBOL_GPL(iommu_msi_compose);
 void iommu_msi_release(struct msi_desc *desc)
 {
 	struct iommu_msi_doorbell *db;
-	struct iommu_msi_cookie *cookie;
-	bool last;
 
 	if (!desc)
 		return;
@@ -466,22 +513,210 @@ void iommu_msi_release(struct msi_desc *desc)
 	if (!db)
 		return;
 	desc->iommu_doorbell = NULL;
-	cookie = db->cookie;
-
-	mutex_lock(&cookie->lock);
-	last = !--db->users;
-	if (last && db->mapped) {
-		xa_erase(&cookie->doorbells, db->phys >> cookie->shift);
-		doorbell_unmap(db, msi_desc_to_dev(desc));
-	}
-	mutex_unlock(&cookie->lock);
-
-	if (last) {
-		kfree(db);
-		kref_put(&cookie->ref, cookie_free);
-	}
+	doorbell_put(db, msi_desc_to_dev(desc));
 }
 EXPORT_SYMBOL_GPL(iommu_msi_release);
+
+/*
+ * Moving a device with live MSIs to another domain: its messages hold the
+ * doorbell IOVAs of the old domain. The owner keeps them valid by mapping
+ * the same doorbells at the same IOVAs in the new domain before the switch
+ * (iommu_msi_domain_install()), then hands the MSIs over once the switch is
+ * done (iommu_msi_domain_commit()), or drops the new mappings if it failed
+ * (iommu_msi_domain_abort()). No message is rewritten, so no MSI ever
+ * points at an IOVA the device's domain does not map.
+ */
+
+/* Whether @dev has MSI descriptors to walk. */
+static bool dev_has_msis(struct device *dev)
+{
+#ifdef CONFIG_GENERIC_MSI_IRQ
+	return dev->msi.data;
+#else
+	return false;
+#endif
+}
+
+/* A doorbell held in a new domain for one device until commit or abort. */
+struct iommu_msi_pin {
+	struct list_head		node;
+	struct device			*dev;
+	struct iommu_msi_doorbell	*db;
+};
+
+static bool is_pinned(struct iommu_msi_cookie *cookie, struct device *dev,
+		      phys_addr_t phys)
+{
+	struct iommu_msi_pin *pin;
+
+	list_for_each_entry(pin, &cookie->pins, node)
+		if (pin->dev == dev && pin->db->phys == phys)
+			return true;
+	return false;
+}
+
+/* Hold @old's doorbell at @old's IOVA in @cookie for @dev. */
+static int pin_doorbell(struct iommu_msi_cookie *cookie, struct device *dev,
+			struct iommu_msi_doorbell *old)
+{
+	struct iommu_msi_doorbell *db;
+	struct iommu_msi_pin *pin;
+
+	lockdep_assert_held(&cookie->lock);
+	if (!old || old->cookie == cookie || is_pinned(cookie, dev, old->phys))
+		return 0;
+	if (old->cookie->shift != cookie->shift)
+		return -EINVAL;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return -ENOMEM;
+
+	db = xa_load(&cookie->doorbells, old->phys >> cookie->shift);
+	if (db) {
+		if (db->iova != old->iova) {
+			kfree(pin);
+			return -EBUSY;
+		}
+		db->users++;
+	} else {
+		db = doorbell_map(cookie, dev, old->phys, U64_MAX, &old->iova);
+		if (IS_ERR(db)) {
+			kfree(pin);
+			return PTR_ERR(db);
+		}
+	}
+	pin->dev = dev;
+	pin->db = db;
+	list_add_tail(&pin->node, &cookie->pins);
+	return 0;
+}
+
+/**
+ * iommu_msi_domain_install() - make a device's doorbells valid in a new domain
+ * @domain: domain the device is about to be attached to
+ * @dev: device whose MSIs stay enabled across the switch
+ *
+ * Maps every doorbell that @dev's MSIs use in their current domain into
+ * @domain, at the same IOVA, so that their messages stay valid after the
+ * switch. The mappings are held for @dev until iommu_msi_domain_commit()
+ * or iommu_msi_domain_abort(). Does nothing if @domain has no cookie.
+ *
+ * Context: process context, may sleep. Takes @dev's MSI descriptor lock
+ * and @domain's cookie mutex; call it before the switch, not under either.
+ * Return: 0 on success; -EBUSY if @domain already uses one of those IOVAs
+ * for another doorbell; -EOPNOTSUPP if @domain takes its IOVAs from an
+ * allocator; -ERANGE if an IOVA is outside @domain's window; -EINVAL if the
+ * domains' granules differ; -ENOMEM or the mapping error. On error nothing
+ * is left installed.
+ */
+int iommu_msi_domain_install(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
+	struct msi_desc *desc;
+	int ret = 0;
+
+	if (!cookie || !dev_has_msis(dev))
+		return 0;
+
+	msi_lock_descs(dev);
+	mutex_lock(&cookie->lock);
+	msi_for_each_desc(desc, dev, MSI_DESC_ALL) {
+		ret = pin_doorbell(cookie, dev, desc->iommu_doorbell);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&cookie->lock);
+	msi_unlock_descs(dev);
+
+	if (ret)
+		iommu_msi_domain_abort(domain, dev);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iommu_msi_domain_install);
+
+/**
+ * iommu_msi_domain_commit() - hand a device's MSIs over to its new domain
+ * @domain: domain @dev is now attached to, prepared by
+ *          iommu_msi_domain_install()
+ * @dev: the device
+ *
+ * Each of @dev's MSIs now counts as a user of the doorbell mapping in
+ * @domain and stops using the one in its old domain, which is unmapped
+ * when its last user goes. The messages do not change.
+ *
+ * Context: process context, may sleep. Same locks as
+ * iommu_msi_domain_install().
+ */
+void iommu_msi_domain_commit(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
+	struct iommu_msi_doorbell *old, *db;
+	struct msi_desc *desc;
+
+	if (!cookie)
+		return;
+
+	if (dev_has_msis(dev)) {
+		msi_lock_descs(dev);
+		msi_for_each_desc(desc, dev, MSI_DESC_ALL) {
+			old = desc->iommu_doorbell;
+			if (!old || old->cookie == cookie)
+				continue;
+			mutex_lock(&cookie->lock);
+			db = xa_load(&cookie->doorbells,
+				     old->phys >> cookie->shift);
+			if (db && db->iova == old->iova)
+				db->users++;
+			else
+				db = NULL;
+			mutex_unlock(&cookie->lock);
+			if (!db) {
+				/* Allocated during the switch: not installed. */
+				dev_warn_ratelimited(dev, "MSI doorbell %pa was not installed in the new domain\n",
+						     &old->phys);
+				continue;
+			}
+			desc->iommu_doorbell = db;
+			doorbell_put(old, dev);
+		}
+		msi_unlock_descs(dev);
+	}
+	iommu_msi_domain_abort(domain, dev);
+}
+EXPORT_SYMBOL_GPL(iommu_msi_domain_commit);
+
+/**
+ * iommu_msi_domain_abort() - drop what iommu_msi_domain_install() held
+ * @domain: domain passed to iommu_msi_domain_install()
+ * @dev: the device
+ *
+ * For a switch that did not happen. Doorbells that no MSI uses in @domain
+ * are unmapped. Safe to call when nothing was installed.
+ *
+ * Context: process context, may sleep. Takes @domain's cookie mutex.
+ */
+void iommu_msi_domain_abort(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
+	struct iommu_msi_pin *pin, *next;
+	LIST_HEAD(mine);
+
+	if (!cookie)
+		return;
+
+	mutex_lock(&cookie->lock);
+	list_for_each_entry_safe(pin, next, &cookie->pins, node)
+		if (pin->dev == dev)
+			list_move(&pin->node, &mine);
+	mutex_unlock(&cookie->lock);
+
+	list_for_each_entry_safe(pin, next, &mine, node) {
+		doorbell_put(pin->db, dev);
+		kfree(pin);
+	}
+}
+EXPORT_SYMBOL_GPL(iommu_msi_domain_abort);
 
 /**
  * iommu_msi_cookie_destroy() - tear down a domain's MSI cookie
@@ -502,6 +737,17 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 	if (!cookie)
 		return;
 	domain->msi_cookie = NULL;
+
+	/* An install without its commit or abort: drop what it held. */
+	if (WARN_ON(!list_empty(&cookie->pins))) {
+		struct iommu_msi_pin *pin, *next;
+
+		list_for_each_entry_safe(pin, next, &cookie->pins, node) {
+			list_del(&pin->node);
+			doorbell_put(pin->db, pin->dev);
+			kfree(pin);
+		}
+	}
 
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {

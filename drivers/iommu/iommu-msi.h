@@ -39,6 +39,7 @@ struct iommu_msi_cookie {
 	unsigned int		shift;		/* log2 of the granule */
 	struct xarray		doorbells;	/* phys >> shift -> doorbell */
 	struct list_head	hw_regions;
+	struct list_head	pins;		/* held by domain install */
 	/* IOVA source: the DMA allocator if set, else the window below. */
 	const struct iommu_msi_iova_ops *dma_ops;
 	dma_addr_t		base;
@@ -50,8 +51,10 @@ struct iommu_msi_cookie {
 extern struct list_head iommu_msi_cookies;
 extern struct mutex iommu_msi_cookies_lock;
 
-VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
-					      struct msi_desc *desc,
-					      phys_addr_t doorbell, u64 limit);
+#if IS_ENABLED(CONFIG_KUNIT)
+int iommu_msi_domain_prepare(struct iommu_domain *domain,
+			     struct msi_desc *desc, phys_addr_t doorbell,
+			     u64 limit);
+#endif
 
 #endif /* __IOMMU_MSI_INTERNAL_H */

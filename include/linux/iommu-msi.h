@@ -45,6 +45,10 @@ int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell);
 void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg);
 void iommu_msi_release(struct msi_desc *desc);
 
+int iommu_msi_domain_install(struct iommu_domain *domain, struct device *dev);
+void iommu_msi_domain_commit(struct iommu_domain *domain, struct device *dev);
+void iommu_msi_domain_abort(struct iommu_domain *domain, struct device *dev);
+
 #else /* CONFIG_IOMMU_MSI_COOKIE */
 
 static inline int iommu_msi_cookie_create_window(struct iommu_domain *domain,
@@ -82,6 +86,22 @@ static inline void iommu_msi_compose(const struct msi_desc *desc,
 }
 
 static inline void iommu_msi_release(struct msi_desc *desc)
+{
+}
+
+static inline int iommu_msi_domain_install(struct iommu_domain *domain,
+					   struct device *dev)
+{
+	return 0;
+}
+
+static inline void iommu_msi_domain_commit(struct iommu_domain *domain,
+					   struct device *dev)
+{
+}
+
+static inline void iommu_msi_domain_abort(struct iommu_domain *domain,
+					  struct device *dev)
 {
 }
 
