@@ -26,7 +26,7 @@ all: kernel
 
 help:
 	@echo "make run          demo: MSIs of a VFIO device through the SMMUv3"
-	@echo "make test         deps + kunit + e2e + check (what CI runs)"
+	@echo "make test         deps + kunit + e2e + check + docs (what CI runs)"
 	@echo "make tree         prepare build/linux (base + patches/ + our files)"
 	@echo "make export       regenerate patches/ from build/linux's commits"
 	@echo "make export-check fail if build/linux holds unexported edits"
@@ -100,6 +100,7 @@ test: deps
 	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory docs
 
 clean:
 	rm -rf $(BUILD)/arm64* $(BUILD)/kunit $(BUILD)/guest $(BUILD)/e2e \

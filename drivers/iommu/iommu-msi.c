@@ -29,6 +29,7 @@
 #include <trace/events/iommu_msi.h>
 
 LIST_HEAD(iommu_msi_cookies);
+/* Guards the list above, for debugfs; never taken by prepare. */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
 
 static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
