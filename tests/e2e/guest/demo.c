@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* "demo" check: the type1 MSI flow narrated in plain English. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -12,6 +14,8 @@
 #include "vfio_type1.h"
 
 #define NAME_LEN	128
+#define TRACEFS		"/sys/kernel/tracing"
+#define TRACE_LINE_LEN	512
 
 /* Optional kernel view of MSI mappings; silent when absent. */
 static void dump_debugfs(const char *when)
@@ -56,7 +60,56 @@ static void narrate_doorbell(const struct e2e_opts *o, const char *iommu,
 			 (unsigned long long)(db->pa & DOORBELL_PAGE_MASK));
 }
 
-static const char *const demo_subs[] = { "msi", "doorbell", NULL };
+/* Turn on the iommu_msi tracepoints; false if the kernel has none. */
+static bool trace_start(void)
+{
+	int fd;
+
+	mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	fd = open(TRACEFS "/events/iommu_msi/enable", O_WRONLY);
+	if (fd < 0)
+		return false;
+	if (write(fd, "1", 1) != 1) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* Print the doorbell events of @bdf; true if it was mapped and unmapped. */
+static bool trace_show(const char *bdf, char *msg, size_t len)
+{
+	unsigned int maps = 0, unmaps = 0;
+	char line[TRACE_LINE_LEN], dev[BDF_LEN + 8];
+	FILE *f;
+
+	f = fopen(TRACEFS "/trace", "r");
+	if (!f) {
+		snprintf(msg, len, "no %s/trace: %s", TRACEFS, strerror(errno));
+		return false;
+	}
+	snprintf(dev, sizeof(dev), "dev=%s ", bdf);
+	demo_log("tracepoints events/iommu_msi for %s:", bdf);
+	while (fgets(line, sizeof(line), f)) {
+		char *ev = strstr(line, "iommu_msi_");
+
+		if (!ev || !strstr(line, dev))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		demo_log("  %s", ev);
+		if (!strncmp(ev, "iommu_msi_map:", 14))
+			maps++;
+		else if (!strncmp(ev, "iommu_msi_unmap:", 16))
+			unmaps++;
+	}
+	fclose(f);
+	snprintf(msg, len, "%u map and %u unmap events for %s", maps, unmaps,
+		 bdf);
+	return maps >= 1 && unmaps == maps;
+}
+
+static const char *const demo_subs[] = { "msi", "doorbell", "trace", NULL };
 
 void check_demo(const struct e2e_opts *o)
 {
@@ -65,7 +118,7 @@ void check_demo(const struct e2e_opts *o)
 	char bdf[BDF_LEN], iommu[NAME_LEN], msg[MSG_LEN];
 	unsigned int got = 0;
 	uint8_t *buf = NULL;
-	bool mapped = false;
+	bool mapped = false, tracing = false;
 	uint64_t addr = 0;
 	struct check c;
 	int ret, fd;
@@ -108,6 +161,7 @@ void check_demo(const struct e2e_opts *o)
 	}
 
 	dump_debugfs("before enabling MSI");
+	tracing = trace_start();
 	ret = vfio_dev_msi_enable(&d);
 	if (ret) {
 		check_report(&c, "msi", false, "%s", last_error());
@@ -134,5 +188,10 @@ out:
 	anon_free(buf, DMA_BUF_SIZE);
 	type1_close(&t);
 	dump_debugfs("after teardown");
+	if (tracing) {
+		ok = o->translated ? trace_show(bdf, msg, sizeof(msg)) : true;
+		check_report(&c, "trace", ok, "%s",
+			     o->translated ? msg : "untranslated: no events");
+	}
 	check_end(&c);
 }
