@@ -8,34 +8,46 @@ TREE         := $(BUILD)/linux
 STOCK_TREE   := $(BUILD)/linux-stock
 NEG_TREE     := $(BUILD)/linux-negative
 CROSS        := aarch64-linux-gnu-
+PPC_CROSS    := powerpc-linux-gnu-
 E2E_CONFIG   := $(CURDIR)/configs/e2e-arm64.config
+LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
+PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
+DEBUG_CONFIG := $(CURDIR)/configs/debug.config
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
 KUNIT_QEMU   := $(CURDIR)/kunit/qemu_arm64_smmuv3.py
 GUEST        := $(BUILD)/guest
 UAPI         := $(BUILD)/uapi
+PPC_UAPI     := $(BUILD)/uapi-ppc
 SCENARIOS    ?=
 
 KBUILD = $(CURDIR)/scripts/kbuild.sh
+PPC_KBUILD = ARCH=powerpc CROSS_COMPILE=$(PPC_CROSS) $(KBUILD)
 E2E    = $(CURDIR)/tests/e2e/run.sh
 
-.PHONY: all deps tree export export-check kernel kernel-stock kernel-negative \
-	kunit guest e2e e2e-stock e2e-negative check docs run test clean help
+.PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
+	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
+	e2e-stock e2e-negative e2e-debug test-debug check docs run test clean \
+	help
 
 all: kernel
 
 help:
 	@echo "make run          demo: MSIs of a VFIO device through the SMMUv3"
-	@echo "make test         deps + kunit + e2e + check + docs (what CI runs)"
+	@echo "make test         deps + kunit + kernels + e2e + check + docs (CI)"
 	@echo "make tree         prepare build/linux (base + patches/ + our files)"
 	@echo "make export       regenerate patches/ from build/linux's commits"
 	@echo "make export-check fail if build/linux holds unexported edits"
 	@echo "make kernel       arm64 Image for the e2e platform"
+	@echo "make kernel-ppc   powerpc vmlinux for QEMU ppce500 (FSL MPIC MSI)"
+	@echo "make kernel-layerscape arm64 build with LS-SCFG MSI and GICv3 MBI"
+	@echo "make kernels      all three (no warning allowed)"
 	@echo "make kernel-stock the same config on the unmodified base"
 	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
 	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"
 	@echo "make e2e-stock    the matrix on the unmodified base"
 	@echo "make e2e-negative the matrix with doorbell translation broken (must go red)"
+	@echo "make test-debug   KUnit + the matrix under KASAN, lockdep, kmemleak, failslab"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
 	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
@@ -55,6 +67,22 @@ kernel: tree
 	@echo "kernel: building $(BUILD)/arm64"
 	@$(KBUILD) $(TREE) $(BUILD)/arm64 $(E2E_CONFIG) Image
 
+kernel-ppc: tree
+	@echo "kernel: building $(BUILD)/ppce500"
+	@$(PPC_KBUILD) $(TREE) $(BUILD)/ppce500 $(PPC_CONFIG) vmlinux
+
+kernel-layerscape: tree
+	@echo "kernel: building $(BUILD)/arm64-layerscape"
+	@$(KBUILD) $(TREE) $(BUILD)/arm64-layerscape $(LS_CONFIG) Image
+
+kernels: kernel kernel-ppc kernel-layerscape
+
+# The e2e kernel with the hardening tools of configs/debug.config.
+kernel-debug: tree
+	@cat $(E2E_CONFIG) $(DEBUG_CONFIG) > $(BUILD)/e2e-debug.config
+	@echo "kernel: building $(BUILD)/arm64-debug (KASAN, lockdep, kmemleak, failslab)"
+	@$(KBUILD) $(TREE) $(BUILD)/arm64-debug $(BUILD)/e2e-debug.config Image
+
 kernel-stock: tree
 	@scripts/tree.sh stock $(STOCK_TREE)
 	@echo "kernel: building $(BUILD)/arm64-stock (unmodified base)"
@@ -64,6 +92,8 @@ kernel-negative: tree
 	@scripts/tree.sh negative $(NEG_TREE) $(NEG_PATCH)
 	@echo "kernel: building $(BUILD)/arm64-negative (doorbell translation broken)"
 	@$(KBUILD) $(NEG_TREE) $(BUILD)/arm64-negative $(E2E_CONFIG) Image
+	@echo "kernel: building $(BUILD)/ppce500-negative (doorbell translation broken)"
+	@$(PPC_KBUILD) $(NEG_TREE) $(BUILD)/ppce500-negative $(PPC_CONFIG) vmlinux
 
 kunit: tree
 	cd $(TREE) && ./tools/testing/kunit/kunit.py run --arch=arm64 \
@@ -77,15 +107,28 @@ guest: tree
 		INSTALL_HDR_PATH=$(UAPI) headers_install
 	@$(MAKE) -s -C tests/e2e/guest O=$(GUEST) UAPI=$(UAPI)/include \
 		CC=$(CROSS)gcc
+	@$(MAKE) -s -C $(TREE) ARCH=powerpc O=$(BUILD)/uapi-ppc-obj \
+		INSTALL_HDR_PATH=$(PPC_UAPI) headers_install
+	@$(MAKE) -s -C tests/e2e/guest O=$(GUEST)-ppc \
+		UAPI=$(PPC_UAPI)/include CC=$(PPC_CROSS)gcc
 
-e2e: kernel guest
-	@$(E2E) --kernel $(BUILD)/arm64 $(SCENARIOS)
+e2e: kernel kernel-ppc guest
+	@$(E2E) --kernel $(BUILD)/arm64 --ppc-kernel $(BUILD)/ppce500 $(SCENARIOS)
 
 e2e-stock: kernel-stock guest
 	@$(E2E) --kernel $(BUILD)/arm64-stock $(SCENARIOS)
 
 e2e-negative: kernel-negative guest
-	@$(E2E) --kernel $(BUILD)/arm64-negative --expect-red $(SCENARIOS)
+	@$(E2E) --kernel $(BUILD)/arm64-negative \
+		--ppc-kernel $(BUILD)/ppce500-negative --expect-red $(SCENARIOS)
+
+e2e-debug: kernel-debug guest
+	@$(E2E) --kernel $(BUILD)/arm64-debug --debug $(SCENARIOS)
+
+# KUnit always runs with the same tools (kunit/msi.kunitconfig).
+test-debug: deps
+	@$(MAKE) --no-print-directory kunit
+	@$(MAKE) --no-print-directory e2e-debug
 
 check: tree
 	@scripts/check.sh
@@ -98,10 +141,11 @@ run: kernel guest
 
 test: deps
 	@$(MAKE) --no-print-directory kunit
+	@$(MAKE) --no-print-directory kernels
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory docs
 
 clean:
-	rm -rf $(BUILD)/arm64* $(BUILD)/kunit $(BUILD)/guest $(BUILD)/e2e \
-		$(BUILD)/docs
+	rm -rf $(BUILD)/arm64* $(BUILD)/ppce500* $(BUILD)/kunit $(BUILD)/guest* \
+		$(BUILD)/uapi* $(BUILD)/e2e $(BUILD)/docs

@@ -4,6 +4,7 @@
 # Configure and build one kernel: kbuild.sh <srctree> <objdir> <fragment>
 # [make targets...]. The .config is allnoconfig plus the fragment; every
 # option the fragment sets must survive, so a missing dependency fails loudly.
+# Any warning in the build output fails the build.
 set -euo pipefail
 
 SRC=$1 OBJ=$2 FRAG=$3
@@ -35,4 +36,14 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	[ $missing -eq 0 ] || exit 1
 	echo "$want" > "$stamp"
 fi
-"${KMAKE[@]}" "${@:-Image}"
+# No warning is acceptable: the compiler's, modpost's or the linker's.
+log=$OBJ/.build.log
+set +e
+"${KMAKE[@]}" "${@:-Image}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || exit "$rc"
+if grep -qi "warning" "$log"; then
+	echo "kbuild: $OBJ built with warnings (see $log)" >&2
+	exit 1
+fi

@@ -1870,6 +1870,246 @@ static void stress_two_domains(struct kunit *test)
 	stress_domains(test, sds, STRESS_MAX_DOMAINS);
 }
 
+/*
+ * Domain switches walk the device's real MSI descriptors, so these cases
+ * give a test device MSI device data and descriptors through the genirq
+ * helpers (hence a built-in test).
+ */
+#define SWITCH_MSIS		3
+
+struct msi_dev {
+	struct device		*dev;
+	struct msi_desc		*desc[SWITCH_MSIS];
+};
+
+static void msi_dev_cleanup(void *data)
+{
+	struct msi_dev *md = data;
+	unsigned int i;
+
+	for (i = 0; i < SWITCH_MSIS; i++)
+		iommu_msi_release(md->desc[i]);
+	msi_lock_descs(md->dev);
+	msi_free_msi_descs(md->dev);
+	msi_unlock_descs(md->dev);
+}
+
+static struct msi_dev *msi_dev_new(struct kunit *test)
+{
+	struct msi_desc template = { .nvec_used = 1 };
+	struct msi_desc *desc;
+	struct msi_dev *md;
+	unsigned int i = 0;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	md->dev = new_dev(test, "iommu-msi-test-switch");
+	KUNIT_ASSERT_EQ(test, msi_setup_device_data(md->dev), 0);
+
+	msi_lock_descs(md->dev);
+	for (i = 0; i < SWITCH_MSIS; i++) {
+		template.msi_index = i;
+		if (msi_insert_msi_desc(md->dev, &template))
+			break;
+	}
+	i = 0;
+	msi_for_each_desc(desc, md->dev, MSI_DESC_ALL)
+		md->desc[i++] = desc;
+	msi_unlock_descs(md->dev);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, msi_dev_cleanup,
+							md), 0);
+	KUNIT_ASSERT_EQ(test, i, SWITCH_MSIS);
+	return md;
+}
+
+/* MSIs 0 and 1 on doorbell 0, MSI 2 on doorbell 1, all in @from. */
+static void msi_dev_prepare(struct kunit *test, struct msi_dev *md,
+			    struct mock_domain *from)
+{
+	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[0], mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[1], mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[2], mock_db(1)), 0);
+}
+
+static void expect_msis_at(struct kunit *test, struct msi_dev *md,
+			   struct mock_domain *in, u64 base)
+{
+	u64 iova1 = base + mock_granule(in);
+
+	expect_composed(test, in, md->desc[0], mock_db(0), base);
+	expect_composed(test, in, md->desc[1], mock_db(0), base);
+	expect_composed(test, in, md->desc[2], mock_db(1), iova1);
+}
+
+static void switch_install_then_commit(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	struct msi_desc *other = new_desc(test);
+
+	msi_dev_prepare(test, md, from);
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			0);
+	/* Valid in both domains while the switch is under way. */
+	expect_mapped(test, to, MOCK_WIN_BASE, mock_db(0));
+	expect_mapped(test, to, MOCK_WIN_BASE + SZ_4K, mock_db(1));
+	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+
+	/* The new domain hands out the next free slot meanwhile. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(to, other, mock_db(2)), 0);
+	expect_translated(test, to, other, MOCK_WIN_BASE + 2 * SZ_4K);
+
+	iommu_msi_domain_commit(&to->domain, md->dev);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	KUNIT_EXPECT_PTR_EQ(test, md->desc[0]->iommu_doorbell,
+			    md->desc[1]->iommu_doorbell);
+	KUNIT_EXPECT_PTR_EQ(test, md->desc[0]->iommu_doorbell->cookie,
+			    to->domain.msi_cookie);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
+
+	/* The moved MSIs own their mappings in the new domain now. */
+	iommu_msi_release(md->desc[0]);
+	iommu_msi_release(md->desc[2]);
+	KUNIT_EXPECT_EQ(test, mock_lookup(to, MOCK_WIN_BASE + SZ_4K),
+			MOCK_UNMAPPED);
+	expect_mapped(test, to, MOCK_WIN_BASE, mock_db(0));
+	iommu_msi_release(md->desc[1]);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 1);
+}
+
+static void switch_install_then_abort(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	void *old = NULL;
+
+	msi_dev_prepare(test, md, from);
+	old = md->desc[0]->iommu_doorbell;
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			0);
+	iommu_msi_domain_abort(&to->domain, md->dev);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)md->desc[0]->iommu_doorbell, old);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+
+	/* A second attempt is as good as the first. */
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			0);
+	iommu_msi_domain_commit(&to->domain, md->dev);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
+}
+
+static void switch_install_iova_taken(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	struct msi_desc *other = new_desc(test);
+
+	msi_dev_prepare(test, md, from);
+	/* Another device already uses the second IOVA for another doorbell. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(to, other, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(to, new_desc(test), mock_db(3)), 0);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			-EBUSY);
+	/* Nothing left behind: only the other device's mappings. */
+	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
+	expect_mapped(test, to, MOCK_WIN_BASE + SZ_4K, mock_db(3));
+	KUNIT_EXPECT_EQ(test, other->iommu_doorbell->users, 1);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+}
+
+static void switch_install_map_failure(struct kunit *test)
+{
+	int err = test_error(test);
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, from);
+	/* The first doorbell maps, the second fails. */
+	WRITE_ONCE(to->fail_map_err, err);
+	WRITE_ONCE(to->fail_map_at, atomic_read(&to->maps) + 2);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			err);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			0);
+	iommu_msi_domain_commit(&to->domain, md->dev);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
+}
+
+static void switch_install_outside_window(struct kunit *test)
+{
+	struct mock_domain *from = mock_window_at(test, SZ_4K, MOCK_WIN_HIGH,
+						  4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, from);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	expect_msis_at(test, md, from, MOCK_WIN_HIGH);
+}
+
+static void switch_install_into_dma_cookie(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_dma(test, SZ_4K);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, from);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&to->dma_allocs), 0);
+}
+
+static void switch_granules_differ(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_64K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, from);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+}
+
+static void switch_without_cookie_or_msis(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *bare = mock_domain_new(test,
+						   IOMMU_DOMAIN_UNMANAGED,
+						   SZ_4K);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, from);
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&bare->domain, md->dev),
+			0);
+	iommu_msi_domain_commit(&bare->domain, md->dev);
+	KUNIT_EXPECT_EQ(test, mock_count(bare), 0);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+
+	/* A device with no MSI data at all. */
+	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, test->priv),
+			0);
+	iommu_msi_domain_commit(&to->domain, test->priv);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+}
+
 static int iommu_msi_test_init(struct kunit *test)
 {
 	struct device *dev = kunit_device_register(test, "iommu-msi-test");
@@ -1932,6 +2172,14 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(destroy_without_cookie),
 	KUNIT_CASE(destroy_then_recreate),
 	KUNIT_CASE_PARAM(many_doorbells, granule_gen_params),
+	KUNIT_CASE(switch_install_then_commit),
+	KUNIT_CASE(switch_install_then_abort),
+	KUNIT_CASE(switch_install_iova_taken),
+	KUNIT_CASE_PARAM(switch_install_map_failure, map_error_gen_params),
+	KUNIT_CASE(switch_install_outside_window),
+	KUNIT_CASE(switch_install_into_dma_cookie),
+	KUNIT_CASE(switch_granules_differ),
+	KUNIT_CASE(switch_without_cookie_or_msis),
 	KUNIT_CASE_SLOW(stress_one_domain),
 	KUNIT_CASE_SLOW(stress_two_domains),
 	{}

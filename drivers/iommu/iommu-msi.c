@@ -624,8 +624,12 @@ int iommu_msi_domain_install(struct iommu_domain *domain, struct device *dev)
 	mutex_lock(&cookie->lock);
 	msi_for_each_desc(desc, dev, MSI_DESC_ALL) {
 		ret = pin_doorbell(cookie, dev, desc->iommu_doorbell);
-		if (ret)
+		if (ret) {
+			dev_err_ratelimited(dev, "MSI doorbell %pa cannot keep IOVA %pad in the new domain: %d\n",
+					    &desc->iommu_doorbell->phys,
+					    &desc->iommu_doorbell->iova, ret);
 			break;
+		}
 	}
 	mutex_unlock(&cookie->lock);
 	msi_unlock_descs(dev);

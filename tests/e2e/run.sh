@@ -4,21 +4,30 @@
 # End-to-end matrix: boot QEMU once per scenario with our guest program as
 # init, and judge each run from the guest's verdicts and the kernel log.
 #
-#   run.sh --kernel <objdir> [--expect-red] [--demo] [scenario...]
+#   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red] [--demo]
+#          [--debug] [scenario...]
+#
+# --debug (a kernel built with configs/debug.config): also runs
+# scenarios-debug.conf, and every scenario ends with a kmemleak scan.
+# arm64 scenarios boot --kernel on QEMU virt; ppce500 scenarios boot
+# --ppc-kernel (and are skipped without one).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$REPO/build
 GUEST=$BUILD/guest/init
-KOBJ= EXPECT_RED=0 DEMO=0
+GUEST_PPC=$BUILD/guest-ppc/init
+KOBJ= PPC_KOBJ= EXPECT_RED=0 DEMO=0 DEBUG=0
 WANT=()
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) KOBJ=$2; shift ;;
+	--ppc-kernel) PPC_KOBJ=$2; shift ;;
 	--expect-red) EXPECT_RED=1 ;;
 	--demo) DEMO=1 ;;
+	--debug) DEBUG=1 ;;
 	*) WANT+=("$1") ;;
 	esac
 	shift
@@ -29,13 +38,18 @@ TIMEOUT=${E2E_TIMEOUT:-$([ $EXPECT_RED -eq 1 ] && echo 40 || echo 300)}
 IMAGE=$KOBJ/arch/arm64/boot/Image
 [ -f "$IMAGE" ] || { echo "e2e: no kernel at $IMAGE" >&2; exit 2; }
 [ -x "$GUEST" ] || { echo "e2e: no guest program at $GUEST" >&2; exit 2; }
+if [ -n "$PPC_KOBJ" ]; then
+	[ -f "$PPC_KOBJ/vmlinux" ] || { echo "e2e: no kernel at $PPC_KOBJ/vmlinux" >&2; exit 2; }
+	[ -x "$GUEST_PPC" ] || { echo "e2e: no guest program at $GUEST_PPC" >&2; exit 2; }
+fi
 OUT=$BUILD/e2e/$(basename "$KOBJ")
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log
 
 # Kernel log lines that fail any scenario, whatever the guest says.
-BAD_LOG='arm-smmu-v3.*event 0x|fault from EP|WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|Call trace:|INFO: task .* blocked'
+BAD_LOG='arm-smmu-v3.*event 0x|fault from EP|WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|Call [tT]race:|INFO: task .* blocked'
 
+# make_initramfs <guest program> <cpio>
 make_initramfs() {
 	local list=$OUT/initramfs.list
 	cat > "$list" <<-EOT
@@ -43,9 +57,9 @@ make_initramfs() {
 	nod /dev/console 0600 0 0 c 5 1
 	dir /proc 0755 0 0
 	dir /sys 0755 0 0
-	file /init $GUEST 0755 0 0
+	file /init $1 0755 0 0
 	EOT
-	"$KOBJ/usr/gen_init_cpio" "$list" > "$OUT/initramfs.cpio"
+	"$KOBJ/usr/gen_init_cpio" "$list" > "$2"
 }
 
 # The pattern the guest's dmaapi check expects on every disk.
@@ -81,6 +95,17 @@ qemu_devices() {
 
 boot() {
 	local machine=$1 devices=$2 cmdline=$3 log=$4
+	if [[ $machine == ppce500* ]]; then
+		# e500mc core: the kernel is built for it (PAMU support).
+		# shellcheck disable=SC2046
+		timeout "$TIMEOUT" qemu-system-ppc \
+			-machine "$machine" -cpu e500mc -m 512 \
+			-display none -monitor none -serial stdio -no-reboot -nic none \
+			-kernel "$PPC_KOBJ/vmlinux" -initrd "$OUT/initramfs-ppc.cpio" \
+			-append "console=ttyS0 panic=-1 printk.time=1 $cmdline" \
+			$(qemu_devices "$devices") < /dev/null > "$log" 2>&1 || true
+		return
+	fi
 	# shellcheck disable=SC2046
 	timeout "$TIMEOUT" qemu-system-aarch64 \
 		-machine "$machine" -cpu max,pauth-impdef=on -smp 2 -m 1024 \
@@ -113,6 +138,10 @@ run_scenario() {
 	local name=$1 machine=$2 devices=$3 extra=$4 opts=$5
 	local log=$OUT/$name.log start why checks
 	start=$(date +%s)
+	if [[ $machine == ppce500* ]] && [ -z "$PPC_KOBJ" ]; then
+		printf 'SKIP  %-13s no --ppc-kernel given\n' "$name"
+		return 2
+	fi
 	boot "$machine" "$devices" "$extra $(options "$opts")" "$log"
 	why=$(judge "$log")
 	checks=$(grep -c "^E2E-CHECK .* PASS" "$log" || true)
@@ -126,7 +155,8 @@ run_scenario() {
 
 trim() { echo "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
 
-make_initramfs
+make_initramfs "$GUEST" "$OUT/initramfs.cpio"
+[ -z "$PPC_KOBJ" ] || make_initramfs "$GUEST_PPC" "$OUT/initramfs-ppc.cpio"
 
 if [ $DEMO -eq 1 ]; then
 	log=$OUT/demo.log
@@ -142,22 +172,29 @@ if [ $DEMO -eq 1 ]; then
 	exit 0
 fi
 
-pass=0 fail=0 failed=
+CONFS=("$HERE/scenarios.conf")
+[ $DEBUG -eq 0 ] || CONFS+=("$HERE/scenarios-debug.conf")
+
+pass=0 fail=0 skip=0 failed=
 while IFS='|' read -r name machine devices extra opts; do
 	name=$(trim "$name")
 	case "$name" in ""|\#*) continue ;; esac
+	opts=$(trim "$opts")
+	# The leak scan runs last, after the other checks' teardown.
+	[ $DEBUG -eq 0 ] || opts=$(echo "$opts" | sed 's/\(checks=[^ ]*\)/\1,kmemleak/')
 	if [ ${#WANT[@]} -gt 0 ] && [[ ! " ${WANT[*]} " =~ " $name " ]]; then
 		continue
 	fi
-	if run_scenario "$name" "$(trim "$machine")" "$(trim "$devices")" \
-			"$(trim "$extra")" "$(trim "$opts")"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		failed="$failed $name"
-	fi
-done < "$HERE/scenarios.conf"
-echo "$pass passed, $fail failed"
+	rc=0
+	run_scenario "$name" "$(trim "$machine")" "$(trim "$devices")" \
+		"$(trim "$extra")" "$opts" || rc=$?
+	case $rc in
+	0) pass=$((pass + 1)) ;;
+	2) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)); failed="$failed $name" ;;
+	esac
+done < <(cat "${CONFS[@]}")
+echo "$pass passed, $fail failed$([ $skip -eq 0 ] || echo ", $skip skipped")"
 
 if [ $EXPECT_RED -eq 1 ]; then
 	# Every scenario must fail, and where doorbells are translated the

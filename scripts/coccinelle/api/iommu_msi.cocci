@@ -80,11 +80,13 @@ fn << composes.fn;
 @@
 composers.add(fn)
 
+// Any function handed the message: irq_compose_msi_msg() callbacks and
+// the helpers of legacy (arch) PCI MSI set-up code alike.
 @uncomposed depends on prepares && (context || org || report)@
-identifier fn, d, msg;
+identifier fn, msg;
 position p;
 @@
-fn(struct irq_data *d, struct msi_msg *msg)
+fn(..., struct msi_msg *msg, ...)
 {
 <+...
 (

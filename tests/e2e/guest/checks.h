@@ -10,5 +10,7 @@ void check_iommufd(const struct e2e_opts *o);
 void check_iommufd_replace(const struct e2e_opts *o);
 void check_dmaapi(const struct e2e_opts *o);
 void check_demo(const struct e2e_opts *o);
+void check_stress(const struct e2e_opts *o);
+void check_failslab(const struct e2e_opts *o);
 
 #endif

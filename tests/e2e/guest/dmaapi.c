@@ -41,9 +41,9 @@ static uint8_t disk_pattern(uint64_t i)
 
 /*
  * Sum of all CPU columns of the /proc/interrupts lines whose action
- * names contain match.
+ * names contain match; show logs those lines (they name the irqchip).
  */
-static int irq_count(const char *match, uint64_t *sum, int *lines)
+static int irq_count(const char *match, uint64_t *sum, int *lines, bool show)
 {
 	char *line = NULL, *p, *end;
 	size_t cap = 0;
@@ -77,6 +77,9 @@ static int irq_count(const char *match, uint64_t *sum, int *lines)
 		if (strstr(p, match)) {
 			*sum += line_sum;
 			(*lines)++;
+			if (show)
+				e2e_log("/proc/interrupts:%s",
+					strtok(strchr(line, ':') + 1, "\n"));
 		}
 	}
 	free(line);
@@ -229,14 +232,14 @@ static void test_disk(struct check *c, struct disk *k,
 	snprintf(dev, sizeof(dev), "/dev/%s", k->block);
 	if (wait_for_path(dev, DEV_NODE_WAIT_MS)) {
 		check_report(c, k->label, false, "%s did not appear", dev);
-	} else if (irq_count(k->irq_match, &before, &lines)) {
+	} else if (irq_count(k->irq_match, &before, &lines, false)) {
 		check_report(c, k->label, false, "%s", last_error());
 	} else {
 		ret = read_verify(dev, &verified, msg, sizeof(msg));
 		if (ret) {
 			check_report(c, k->label, false, "%s",
 				     ret == -EILSEQ ? msg : last_error());
-		} else if (irq_count(k->irq_match, &after, &lines)) {
+		} else if (irq_count(k->irq_match, &after, &lines, true)) {
 			check_report(c, k->label, false, "%s", last_error());
 		} else {
 			check_report(c, k->label, after > before,

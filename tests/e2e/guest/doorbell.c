@@ -20,12 +20,23 @@
 
 #define COMPAT_ITS		"arm,gic-v3-its"
 #define COMPAT_V2M		"arm,gic-v2m-frame"
+#define COMPAT_FSL_MSI		"fsl,mpic-msi"
 #define GITS_TRANSLATER		0x10040	/* in the ITS frame (GICv3 spec) */
 #define V2M_MSI_SETSPI_NS	0x40	/* in the v2m frame */
+/*
+ * FSL MPIC: MSIIR is 0x140 into the MSI register bank; PCI devices reach
+ * the CCSR block through the host bridge's BAR0 (PEXCSRBAR), at the same
+ * offset (within 1 MiB) as the bank's reg.
+ */
+#define FSL_MSIIR		0x140
+#define FSL_CCSR_OFFSET_MASK	0xfffffULL
+#define FSL_HOST_BRIDGE		"0000:00:00.0"
+#define PCI_BAR0		0x10
+#define PCI_BAR_MEM_MASK	(~0xfULL)
 
 struct dt_found {
-	bool its, v2m;
-	struct doorbell its_db, v2m_db;
+	bool its, v2m, fsl;
+	struct doorbell its_db, v2m_db, fsl_db;
 };
 
 static bool has_compat(const char *prop, int len, const char *want)
@@ -70,7 +81,7 @@ static void dt_check_node(const char *dir, unsigned int addr_cells,
 	struct doorbell *db;
 	const char *rel;
 	uint64_t base;
-	bool its, v2m;
+	bool its, v2m, fsl;
 	int n;
 
 	snprintf(path, sizeof(path), "%s/compatible", dir);
@@ -80,9 +91,10 @@ static void dt_check_node(const char *dir, unsigned int addr_cells,
 	prop[n] = '\0';
 	its = has_compat(prop, n, COMPAT_ITS);
 	v2m = has_compat(prop, n, COMPAT_V2M);
-	if ((!its && !v2m) || !node_enabled(dir))
+	fsl = has_compat(prop, n, COMPAT_FSL_MSI);
+	if ((!its && !v2m && !fsl) || !node_enabled(dir))
 		return;
-	if ((its && f->its) || (v2m && f->v2m))
+	if ((its && f->its) || (v2m && f->v2m) || (fsl && f->fsl))
 		return;		/* keep the first frame found */
 	if (addr_cells < 1 || addr_cells > DT_MAX_ADDR_CELLS) {
 		e2e_log("device tree: %s has #address-cells %u, skipped", dir,
@@ -97,17 +109,48 @@ static void dt_check_node(const char *dir, unsigned int addr_cells,
 	}
 	be_cells(reg, addr_cells, &base);
 
-	db = its ? &f->its_db : &f->v2m_db;
+	if (its) {
+		db = &f->its_db;
+		db->pa = base + GITS_TRANSLATER;
+		db->ctrl = "GICv3 ITS";
+		db->reg = "GITS_TRANSLATER";
+		f->its = true;
+	} else if (v2m) {
+		db = &f->v2m_db;
+		db->pa = base + V2M_MSI_SETSPI_NS;
+		db->ctrl = "GICv2m";
+		db->reg = "MSI_SETSPI_NS";
+		f->v2m = true;
+	} else {
+		/* Completed by fsl_pci_view() once PCI is up. */
+		db = &f->fsl_db;
+		db->pa = (base & FSL_CCSR_OFFSET_MASK) + FSL_MSIIR;
+		db->ctrl = "FSL MPIC";
+		db->reg = "MSIIR";
+		f->fsl = true;
+	}
 	db->base = base;
-	db->pa = base + (its ? GITS_TRANSLATER : V2M_MSI_SETSPI_NS);
-	db->ctrl = its ? "GICv3 ITS" : "GICv2m";
-	db->reg = its ? "GITS_TRANSLATER" : "MSI_SETSPI_NS";
 	rel = dir + strlen(DT_ROOT);
 	snprintf(db->node, sizeof(db->node), "%s", *rel ? rel : "/");
-	if (its)
-		f->its = true;
-	else
-		f->v2m = true;
+}
+
+/* Moves the MSIIR offset into the host bridge's window onto CCSR. */
+static int fsl_pci_view(struct doorbell *db)
+{
+	char path[PATH_LEN];
+	uint8_t cfg[PCI_BAR0 + 4];
+	uint64_t bar = 0;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s/config", PCI_SYSFS,
+		 FSL_HOST_BRIDGE);
+	if (read_bin(path, cfg, sizeof(cfg)) != (int)sizeof(cfg))
+		return err_ret(-EIO, "cannot read BAR0 of host bridge %s",
+			       FSL_HOST_BRIDGE);
+	for (i = 3; i >= 0; i--)	/* PCI config space is little endian */
+		bar = bar << 8 | cfg[PCI_BAR0 + i];
+	db->pa += bar & PCI_BAR_MEM_MASK;
+	return 0;
 }
 
 static unsigned int child_addr_cells(const char *dir)
@@ -170,6 +213,10 @@ int doorbell_get(const struct doorbell **db)
 		dt_walk(DT_ROOT, DT_DEFAULT_ADDR_CELLS, 0, &found);
 		if (found.its && found.v2m)
 			e2e_log("device tree has both an ITS and a v2m frame; using the ITS");
+		if (found.fsl && fsl_pci_view(&found.fsl_db)) {
+			e2e_log("FSL MPIC MSI: %s", last_error());
+			found.fsl = false;
+		}
 	}
 	/* An ITS is the MSI parent whenever one exists on QEMU virt. */
 	if (found.its) {
@@ -178,6 +225,10 @@ int doorbell_get(const struct doorbell **db)
 	}
 	if (found.v2m) {
 		*db = &found.v2m_db;
+		return 0;
+	}
+	if (found.fsl) {
+		*db = &found.fsl_db;
 		return 0;
 	}
 	*db = NULL;
@@ -194,8 +245,8 @@ bool doorbell_verify(const char *bdf, const struct e2e_opts *o,
 	int ret;
 
 	if (doorbell_get(&db)) {
-		snprintf(msg, len, "no %s or %s node in the device tree",
-			 COMPAT_ITS, COMPAT_V2M);
+		snprintf(msg, len, "no %s, %s or %s node in the device tree",
+			 COMPAT_ITS, COMPAT_V2M, COMPAT_FSL_MSI);
 		return false;
 	}
 	ret = pci_msi_address(bdf, &addr, &how);

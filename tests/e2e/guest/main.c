@@ -20,6 +20,7 @@
 
 #include "checks.h"
 #include "doorbell.h"
+#include "kmemleak.h"
 #include "mmio.h"
 #include "opts.h"
 #include "util.h"
@@ -49,6 +50,9 @@ static const struct {
 	{ "iommufd-replace", check_iommufd_replace },
 	{ "dmaapi", check_dmaapi },
 	{ "demo", check_demo },
+	{ "stress", check_stress },
+	{ "failslab", check_failslab },
+	{ "kmemleak", check_kmemleak },
 };
 
 static bool is_pid1;
@@ -204,7 +208,7 @@ static void log_environment(const struct e2e_opts *o)
 	for (i = 0; i < o->nchecks; i++)
 		e2e_log("  check %d: %s", i + 1, o->checks[i]);
 	if (doorbell_get(&db))
-		e2e_log("no GICv3 ITS or GICv2m node found in the device tree");
+		e2e_log("no MSI controller (GICv3 ITS, GICv2m, FSL MPIC) in the device tree");
 	else
 		e2e_log("doorbell: %s at %s (base 0x%llx), %s PA 0x%llx",
 			db->ctrl, db->node, (unsigned long long)db->base,
@@ -222,7 +226,7 @@ static void run_check(const struct e2e_opts *o, const char *name)
 		}
 	}
 	report_line(name, false,
-		    "unknown check (known: type1 iommufd iommufd-replace dmaapi demo)");
+		    "unknown check (known: type1 iommufd iommufd-replace dmaapi demo stress failslab kmemleak)");
 }
 
 static void __attribute__((noreturn)) finish(void)
@@ -260,6 +264,9 @@ int main(void)
 	if (!o.nchecks)
 		report_line("checks", false,
 			    "no checks requested (msi_e2e.checks=...)");
+	for (i = 0; i < o.nchecks; i++)
+		if (!strcmp(o.checks[i], "kmemleak") && kmemleak_baseline())
+			e2e_log("%s", last_error());
 	for (i = 0; i < o.nchecks; i++)
 		run_check(&o, o.checks[i]);
 	finish();

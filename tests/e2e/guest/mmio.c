@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* MMIO reads that survive a bus error instead of killing PID 1. */
+#include <endian.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,7 +18,7 @@ int mmio_read32(const volatile uint32_t *p, uint32_t *val)
 		return -EFAULT;
 	}
 	mmio_guarded = 1;
-	*val = *p;
+	*val = le32toh(*p);	/* PCI registers are little endian */
 	mmio_guarded = 0;
 	return 0;
 }

@@ -5,7 +5,10 @@
 
 #include <stdint.h>
 
-/* 0, or -EFAULT if the read raised SIGBUS/SIGSEGV. */
+/*
+ * Reads a little-endian device register into host order: 0, or -EFAULT
+ * if the read raised SIGBUS/SIGSEGV.
+ */
 int mmio_read32(const volatile uint32_t *p, uint32_t *val);
 
 /*

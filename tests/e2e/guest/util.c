@@ -9,11 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+/* klogctl() actions, see syslog(2). */
+#define KLOG_READ_ALL		3
+#define KLOG_SIZE_BUFFER	10
 
 #define LINE_LEN	1024
 #define PATH_POLL_MS	20
@@ -363,4 +368,33 @@ int wait_readable(int fd, int timeout_ms)
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+int kmsg_find(const char *needle, char *line, size_t len)
+{
+	int size = klogctl(KLOG_SIZE_BUFFER, NULL, 0), n;
+	char *buf, *p, *end, *found = NULL;
+
+	if (size <= 0)
+		return err_ret(size < 0 ? -errno : -ENODATA, "kernel log size");
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return err_ret(-ENOMEM, "kernel log buffer");
+	n = klogctl(KLOG_READ_ALL, buf, size);
+	if (n < 0) {
+		free(buf);
+		return err_ret(-errno, "read the kernel log");
+	}
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, needle)); p++)
+		found = p;
+	if (found) {
+		while (found > buf && found[-1] != '\n')
+			found--;
+		end = strchr(found, '\n');
+		snprintf(line, len, "%.*s", end ? (int)(end - found) : (int)strlen(found),
+			 found);
+	}
+	free(buf);
+	return found ? 0 : err_ret(-ENOENT, "no '%s' in the kernel log", needle);
 }

@@ -63,6 +63,8 @@ bool path_exists(const char *path);
 int wait_for_path(const char *path, int timeout_ms);
 int single_dir_entry(const char *dir, const char *prefix, char *buf,
 		     size_t len);
+/* Last kernel log line containing needle, into line: 0 or -errno. */
+int kmsg_find(const char *needle, char *line, size_t len);
 /* Print a text file line by line with a prefix; -errno if unreadable. */
 int dump_file(const char *path, const char *prefix);
 

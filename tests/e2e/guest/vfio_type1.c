@@ -236,6 +236,8 @@ void type1_close(struct type1 *t)
 static void report_isolation(struct check *c, const struct e2e_opts *o,
 			     const struct type1 *t, int open_ret)
 {
+	char line[MSG_LEN];
+
 	if (o->isolated) {
 		check_report(c, "isolation", t->first_err == 0,
 			     t->first_err ? "VFIO_SET_IOMMU refused: %s"
@@ -249,9 +251,17 @@ static void report_isolation(struct check *c, const struct e2e_opts *o,
 			     t->first_err ? strerror(t->first_err) : "success");
 		return;
 	}
+	/* The refusal must tell the administrator what to do. */
+	if (kmsg_find("allow_unsafe_interrupts", line, sizeof(line))) {
+		check_report(c, "isolation", false,
+			     "refused with %s, but %s", strerror(EPERM),
+			     last_error());
+		return;
+	}
 	check_report(c, "isolation", open_ret == 0,
-		     "refused with %s as expected; %s after allow_unsafe_interrupts=Y",
-		     strerror(EPERM), open_ret ? "still failing" : "accepted");
+		     "refused with %s as expected, kernel says \"%s\"; %s after allow_unsafe_interrupts=Y",
+		     strerror(EPERM), line,
+		     open_ret ? "still failing" : "accepted");
 }
 
 static const char *const type1_subs[] = {
