@@ -2,17 +2,12 @@
 /*
  * The "stress" check: an edu device under VFIO type1 has its MSI enabled
  * and disabled many times (each cycle maps and unmaps the doorbell in the
- * SMMU), then takes a long burst of MSIs, and userspace throws bad
- * requests at the MSI window in between. MSIs must keep arriving and the
+ * SMMU), then userspace throws bad requests at the MSI window, then
+ * the device sends a long burst of MSIs. MSIs must keep arriving and the
  * doorbell must be gone once MSI is off.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <linux/vfio.h>
 
 #include "checks.h"
 #include "edu.h"
@@ -20,8 +15,6 @@
 
 #define STRESS_CYCLES		1000
 #define STRESS_BURST		10000
-#define STRESS_AFTER_BAD	50	/* MSIs that must follow bad input */
-#define PAGE			0x1000ULL
 
 static const char *const stress_subs[] = {
 	"cycles", "badinput", "burst", "debugfs", NULL
@@ -54,84 +47,12 @@ static void stress_cycles(struct check *c, struct vfio_dev *d)
 		     (unsigned long long)(now_ms() - start));
 }
 
-/* VFIO_IOMMU_UNMAP_DMA of [iova, iova + len): -errno, or bytes unmapped. */
-static long long unmap_bytes(struct type1 *t, uint64_t iova, uint64_t len)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u),
-		.iova = iova,
-		.size = len,
-	};
-
-	if (ioctl(t->container, VFIO_IOMMU_UNMAP_DMA, &u))
-		return -errno;
-	return (long long)u.size;
-}
-
-/*
- * Requests aimed at the MSI window must fail (or touch nothing), and the
- * MSIs that are live meanwhile must keep arriving.
- */
-static void stress_badinput(struct check *c, struct type1 *t,
-			    struct vfio_dev *d)
-{
-	static const struct {
-		const char *what;
-		uint64_t iova, len;
-	} maps[] = {
-		{ "into the window", MSI_WINDOW_BASE, PAGE },
-		{ "over its start", MSI_WINDOW_BASE - PAGE, 2 * PAGE },
-		{ "over its end", MSI_WINDOW_BASE + MSI_WINDOW_SIZE - PAGE,
-		  2 * PAGE },
-		{ "across it", MSI_WINDOW_BASE - PAGE, MSI_WINDOW_SIZE + 2 * PAGE },
-	};
-	char msg[MSG_LEN] = "";
-	size_t used = 0, i;
-	unsigned int got = 0;
-	long long unmapped;
-	bool ok = true;
-	void *buf;
-	int ret;
-
-	buf = anon_alloc(MSI_WINDOW_SIZE + 2 * PAGE);
-	if (!buf || vfio_dev_msi_enable(d)) {
-		check_report(c, "badinput", false, "%s", last_error());
-		anon_free(buf, MSI_WINDOW_SIZE + 2 * PAGE);
-		return;
-	}
-	for (i = 0; i < ARRAY_SIZE(maps); i++) {
-		ret = type1_map(t, buf, maps[i].iova, maps[i].len);
-		if (!ret) {
-			type1_unmap(t, maps[i].iova, maps[i].len);
-			ok = false;
-		}
-		used += (size_t)snprintf(msg + used, sizeof(msg) - used,
-					 "map %s %s; ", maps[i].what,
-					 ret ? strerror(-ret) : "ACCEPTED");
-	}
-	/* The doorbell mapping belongs to the kernel, not to the user. */
-	unmapped = unmap_bytes(t, MSI_WINDOW_BASE, MSI_WINDOW_SIZE);
-	if (unmapped > 0)
-		ok = false;
-	used += (size_t)snprintf(msg + used, sizeof(msg) - used,
-				 "unmap of the window: %s; ",
-				 unmapped < 0 ? strerror((int)-unmapped) :
-				 unmapped ? "UNMAPPED BYTES" : "0 bytes");
-	ret = edu_fire_msis(d, STRESS_AFTER_BAD, &got);
-	if (ret || got != STRESS_AFTER_BAD)
-		ok = false;
-	snprintf(msg + used, sizeof(msg) - used, "then %u/%u MSIs delivered",
-		 got, STRESS_AFTER_BAD);
-	vfio_dev_msi_disable(d);
-	anon_free(buf, MSI_WINDOW_SIZE + 2 * PAGE);
-	check_report(c, "badinput", ok, "%s", msg);
-}
-
 void check_stress(const struct e2e_opts *o)
 {
 	struct vfio_dev d = { .fd = -1, .efd = -1 };
 	struct vt_debugfs v = { .any_cookie = false };
 	struct type1 t = { .container = -1, .group = -1 };
+	struct dma_ops ops = { type1_map, type1_unmap, &t };
 	char bdf[BDF_LEN];
 	struct check c;
 	int fd;
@@ -152,7 +73,8 @@ void check_stress(const struct e2e_opts *o)
 	}
 
 	stress_cycles(&c, &d);
-	stress_badinput(&c, &t, &d);
+	vt_badinput(&c, &d, &ops);
+	vfio_dev_msi_disable(&d);
 	vt_fire(&c, "burst", &d, STRESS_BURST);
 	vt_debugfs_on(&c, &v, &d, o);
 out:

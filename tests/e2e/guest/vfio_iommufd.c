@@ -282,7 +282,7 @@ static void report_isolation(struct check *c, const struct e2e_opts *o,
 
 static const char *const iommufd_subs[] = {
 	"isolation", "window", "msi", "doorbell", "dma", "reenable",
-	"debugfs", NULL
+	"badinput", "debugfs", NULL
 };
 
 void check_iommufd(const struct e2e_opts *o)
@@ -350,6 +350,7 @@ void check_iommufd(const struct e2e_opts *o)
 		goto out;
 	}
 	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o, &v);
+	vt_badinput(&c, &d, &ops);
 out:
 	/* d.fd is x.devfd: iommufd_close() closes it. */
 	if (d.fd >= 0) {
@@ -426,8 +427,54 @@ static void replace_after(struct check *c, struct vfio_dev *d,
 	vt_dma(c, d, buf, DMA_BUF_IOVA);
 }
 
+#define BOGUS_PT_ID		0xfffffu
+
+/*
+ * Replaces that must fail while MSI is live, leaving the device where it
+ * was with its MSIs working: to an object that does not exist, and to an
+ * IOAS whose user mapping sits where the device's MSI window must go.
+ */
+static void replace_refused(struct check *c, struct iommufd_dev *x,
+			    struct vfio_dev *d, uint32_t home)
+{
+	struct ioas_ctx cc = { .iommufd = x->iommufd };
+	int bogus, clash = 0;
+	unsigned int got = 0;
+	void *probe = NULL;
+	int ret;
+
+	bogus = iommufd_attach_pt(x, BOGUS_PT_ID);
+	if (!ioas_alloc(x->iommufd, &cc.ioas)) {
+		probe = anon_alloc(PROBE_MAP_SIZE);
+		/* Not attached yet: nothing reserves the window in C. */
+		clash = probe ? ioas_map(&cc, probe, MSI_WINDOW_BASE,
+					 PROBE_MAP_SIZE) : -ENOMEM;
+		if (!clash)
+			clash = iommufd_attach_pt(x, cc.ioas);
+		else
+			e2e_log("could not map into IOAS %u: %s", cc.ioas,
+				strerror(-clash));
+	}
+	x->ioas = home;
+	ret = edu_fire_msis(d, REPLACE_MIN_MSIS, &got);
+	check_report(c, "refused",
+		     bogus && clash && clash != -ENOMEM && !ret &&
+		     got == REPLACE_MIN_MSIS,
+		     "replace to missing object %#x: %s; to an IOAS with user memory at the MSI window 0x%llx: %s; then %u/%u MSIs delivered",
+		     BOGUS_PT_ID, bogus ? strerror(-bogus) : "ACCEPTED",
+		     (unsigned long long)MSI_WINDOW_BASE,
+		     clash ? strerror(-clash) : "ACCEPTED", got,
+		     REPLACE_MIN_MSIS);
+	if (cc.ioas) {
+		ioas_unmap(&cc, MSI_WINDOW_BASE, PROBE_MAP_SIZE);
+		iommufd_destroy(x->iommufd, cc.ioas);
+	}
+	anon_free(probe, PROBE_MAP_SIZE);
+}
+
 static const char *const replace_subs[] = {
-	"before", "attach", "msi", "dma", "doorbell", "debugfs", NULL
+	"before", "refused", "attach", "msi", "dma", "doorbell", "debugfs",
+	NULL
 };
 
 /*
@@ -478,6 +525,7 @@ void check_iommufd_replace(const struct e2e_opts *o)
 	if (pci_msi_address(bdf, &addr_before, NULL))
 		addr_before = 0;
 	log_listing("iommufd-replace.debugfs before the switch");
+	replace_refused(&c, &x, &d, a.ioas);
 
 	if (ioas_alloc(x.iommufd, &b.ioas) || map_dma_buf(&b, buf)) {
 		check_setup_fail(&c, "%s", last_error());

@@ -118,6 +118,61 @@ void vt_window(struct check *c, const struct iova_range *r, unsigned int n,
 		     strerror(-ret));
 }
 
+#define BAD_PAGE		0x1000ULL
+#define BAD_AFTER_MSIS		50
+
+void vt_badinput(struct check *c, struct vfio_dev *d,
+		 const struct dma_ops *ops)
+{
+	static const struct {
+		const char *what;
+		uint64_t iova, len;
+	} maps[] = {
+		{ "into the window", MSI_WINDOW_BASE, BAD_PAGE },
+		{ "over its start", MSI_WINDOW_BASE - BAD_PAGE, 2 * BAD_PAGE },
+		{ "over its end", MSI_WINDOW_BASE + MSI_WINDOW_SIZE - BAD_PAGE,
+		  2 * BAD_PAGE },
+		{ "across it", MSI_WINDOW_BASE - BAD_PAGE,
+		  MSI_WINDOW_SIZE + 2 * BAD_PAGE },
+	};
+	const size_t buf_len = MSI_WINDOW_SIZE + 2 * BAD_PAGE;
+	char msg[MSG_LEN] = "";
+	size_t used = 0, i;
+	unsigned int got = 0;
+	bool ok = true;
+	void *buf;
+	int ret;
+
+	buf = anon_alloc(buf_len);
+	if (!buf || vfio_dev_msi_enable(d)) {
+		check_report(c, "badinput", false, "%s", last_error());
+		anon_free(buf, buf_len);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(maps); i++) {
+		ret = ops->map(ops->ctx, buf, maps[i].iova, maps[i].len);
+		if (!ret) {
+			ops->unmap(ops->ctx, maps[i].iova, maps[i].len);
+			ok = false;
+		}
+		used += (size_t)snprintf(msg + used, sizeof(msg) - used,
+					 "map %s: %s; ", maps[i].what,
+					 ret ? strerror(-ret) : "ACCEPTED");
+	}
+	anon_free(buf, buf_len);
+	/* Nothing of the user's is there: the doorbell must survive. */
+	ret = ops->unmap(ops->ctx, MSI_WINDOW_BASE, MSI_WINDOW_SIZE);
+	used += (size_t)snprintf(msg + used, sizeof(msg) - used,
+				 "unmap of the window: %s; ",
+				 ret ? strerror(-ret) : "nothing unmapped");
+	ret = edu_fire_msis(d, BAD_AFTER_MSIS, &got);
+	if (ret || got != BAD_AFTER_MSIS)
+		ok = false;
+	snprintf(msg + used, sizeof(msg) - used, "then %u/%u MSIs delivered",
+		 got, BAD_AFTER_MSIS);
+	check_report(c, "badinput", ok, "%s", msg);
+}
+
 void vt_fire(struct check *c, const char *sub, struct vfio_dev *d,
 	     unsigned int n)
 {

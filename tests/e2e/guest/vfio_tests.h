@@ -47,6 +47,14 @@ void anon_free(void *p, size_t len);
 void vt_window(struct check *c, const struct iova_range *r, unsigned int n,
 	       const struct e2e_opts *o, const struct dma_ops *ops);
 
+/*
+ * "badinput": with MSI on, maps into the MSI window, over either of its
+ * edges and across it must be refused, an unmap of it must not take the
+ * doorbell away, and MSIs must still arrive afterwards. MSI stays on.
+ */
+void vt_badinput(struct check *c, struct vfio_dev *d,
+		 const struct dma_ops *ops);
+
 /* Enable MSI, fire n and report sub PASS if all n arrived. */
 void vt_fire(struct check *c, const char *sub, struct vfio_dev *d,
 	     unsigned int n);
