@@ -14,6 +14,8 @@ LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
 PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
 DEBUG_CONFIG := $(CURDIR)/configs/debug.config
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
+LEAK_TREE    := $(BUILD)/linux-leak
+LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
 KUNIT_QEMU   := $(CURDIR)/kunit/qemu_arm64_smmuv3.py
 GUEST        := $(BUILD)/guest
@@ -27,8 +29,8 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
-	e2e-stock e2e-negative e2e-debug test-debug check docs run test clean \
-	help
+	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
+	e2e-debug-negative check docs run test clean help
 
 all: kernel
 
@@ -48,6 +50,7 @@ help:
 	@echo "make e2e-stock    the matrix on the unmodified base"
 	@echo "make e2e-negative the matrix with doorbell translation broken (must go red)"
 	@echo "make test-debug   KUnit + the matrix under KASAN, lockdep, kmemleak, failslab"
+	@echo "make e2e-debug-negative  the debug matrix with a leak planted (kmemleak must see it)"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
 	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
@@ -101,6 +104,7 @@ kunit: tree
 		--kunitconfig=$(KUNITCONFIG) --build_dir=$(BUILD)/kunit \
 		--make_options="CC=ccache $(CROSS)gcc" --jobs=$$(nproc) \
 		--timeout=600
+	@scripts/kunit-log-judge.sh $(BUILD)/kunit/test.log
 
 guest: tree
 	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
@@ -124,6 +128,15 @@ e2e-negative: kernel-negative guest
 
 e2e-debug: kernel-debug guest
 	@$(E2E) --kernel $(BUILD)/arm64-debug --debug $(SCENARIOS)
+
+kernel-debug-negative: tree
+	@scripts/tree.sh negative $(LEAK_TREE) $(LEAK_PATCH)
+	@cat $(E2E_CONFIG) $(DEBUG_CONFIG) > $(BUILD)/e2e-debug.config
+	@echo "kernel: building $(BUILD)/arm64-debug-leak (doorbell bookkeeping leaked)"
+	@$(KBUILD) $(LEAK_TREE) $(BUILD)/arm64-debug-leak $(BUILD)/e2e-debug.config Image
+
+e2e-debug-negative: kernel-debug-negative guest
+	@$(E2E) --kernel $(BUILD)/arm64-debug-leak --debug --expect-leaks $(SCENARIOS)
 
 # KUnit always runs with the same tools (kunit/msi.kunitconfig).
 test-debug: deps

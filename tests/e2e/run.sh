@@ -5,10 +5,12 @@
 # init, and judge each run from the guest's verdicts and the kernel log.
 #
 #   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red] [--demo]
-#          [--debug] [scenario...]
+#          [--debug [--expect-leaks]] [scenario...]
 #
 # --debug (a kernel built with configs/debug.config): also runs
 # scenarios-debug.conf, and every scenario ends with a kmemleak scan.
+# --expect-leaks (a kernel with a planted leak): succeeds only if kmemleak
+# fails scenarios and nothing else does.
 # arm64 scenarios boot --kernel on QEMU virt; ppce500 scenarios boot
 # --ppc-kernel (and are skipped without one).
 set -euo pipefail
@@ -18,7 +20,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$REPO/build
 GUEST=$BUILD/guest/init
 GUEST_PPC=$BUILD/guest-ppc/init
-KOBJ= PPC_KOBJ= EXPECT_RED=0 DEMO=0 DEBUG=0
+KOBJ= PPC_KOBJ= EXPECT_RED=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
 WANT=()
 
 while [ $# -gt 0 ]; do
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--expect-red) EXPECT_RED=1 ;;
 	--demo) DEMO=1 ;;
 	--debug) DEBUG=1 ;;
+	--expect-leaks) EXPECT_LEAKS=1 ;;
 	*) WANT+=("$1") ;;
 	esac
 	shift
@@ -195,6 +198,19 @@ while IFS='|' read -r name machine devices extra opts; do
 	esac
 done < <(cat "${CONFS[@]}")
 echo "$pass passed, $fail failed$([ $skip -eq 0 ] || echo ", $skip skipped")"
+
+if [ $EXPECT_LEAKS -eq 1 ]; then
+	leaky=$(grep -l "^E2E-CHECK kmemleak FAIL" "$OUT"/*.log 2>/dev/null | wc -l)
+	other=$(cat "$OUT"/*.log | grep "^E2E-CHECK .* FAIL" | grep -v "kmemleak FAIL" |
+		grep -c . || true)
+	if [ "$leaky" -gt 0 ] && [ "$other" -eq 0 ]; then
+		echo "negative control: kmemleak caught the planted leak in $leaky scenario(s), nothing else failed"
+		grep -h -m1 "kmemleak FAIL" "$OUT"/*.log | head -1 | tr -d '\r' | sed 's/^/  /'
+		exit 0
+	fi
+	echo "negative control: NOT as expected ($leaky scenario(s) with kmemleak reports, $other other failing check line(s))"
+	exit 1
+fi
 
 if [ $EXPECT_RED -eq 1 ]; then
 	# Every scenario must fail, and where doorbells are translated the

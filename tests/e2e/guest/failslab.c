@@ -121,8 +121,8 @@ void check_failslab(const struct e2e_opts *o)
 
 	check_begin(&c, "failslab", failslab_subs);
 	if (!path_exists(FAILSLAB)) {
-		check_setup_fail(&c, "%s missing (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)",
-				 FAILSLAB);
+		check_setup_fail(&c, "%s missing (needs %s)", FAILSLAB,
+				 "CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS");
 		goto out;
 	}
 	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, bdf)) {
