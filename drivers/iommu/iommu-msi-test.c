@@ -65,6 +65,7 @@ struct mock_domain {
 	atomic_t		bad_ops;
 	int			fail_map_at;	/* map call to fail, 0: none */
 	int			fail_map_err;
+	bool			fail_unmap;	/* next unmap unmaps nothing */
 	int			last_prot;
 
 	/* The mock DMA-API IOVA allocator: first fit from MOCK_DMA_BASE. */
@@ -141,6 +142,10 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	size_t i;
 
 	atomic_inc(&md->unmaps);
+	if (READ_ONCE(md->fail_unmap)) {
+		WRITE_ONCE(md->fail_unmap, false);
+		return 0;
+	}
 	if (pgsize != mock_granule(md)) {
 		atomic_inc(&md->bad_ops);
 		return 0;
@@ -1591,6 +1596,35 @@ static void destroy_then_recreate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 2);
 }
 
+/*
+ * An unmap that fails leaves the doorbell possibly reachable at its IOVA:
+ * the IOVA must not serve another doorbell, and the next prepare of the
+ * same doorbell works.
+ */
+static void release_unmap_failure_retires_iova(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	md->fail_unmap = true;
+	iommu_msi_release(a);
+	expect_untranslated(test, a);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
+	expect_translated(test, md, b, MOCK_WIN_BASE + SZ_4K);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(0)), 0);
+	expect_translated(test, md, c, MOCK_WIN_BASE + 2 * SZ_4K);
+
+	/* The stale entry the failed unmap left, for the leak check. */
+	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE),
+			mock_page(md, mock_db(0)));
+	xa_erase(&md->table, MOCK_WIN_BASE >> md->shift);
+}
+
 #define MANY_DOORBELLS		256
 
 /* Far apart pages, so the doorbell index is sparse and multi-level. */
@@ -1764,6 +1798,7 @@ static void stress_domains(struct kunit *test, struct stress_domain *sds,
 	struct stress_run *run;
 	struct task_struct *task;
 	struct msi_desc *fresh;
+	unsigned long long loops = 0;
 	unsigned int i;
 	int err = 0;
 
@@ -1811,9 +1846,15 @@ static void stress_domains(struct kunit *test, struct stress_domain *sds,
 	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot start stress thread %u", i);
 
 	KUNIT_EXPECT_EQ(test, atomic_read(&run->errors), 0);
-	for (i = 0; i < run->nr_threads; i++)
+	for (i = 0; i < run->nr_threads; i++) {
 		KUNIT_EXPECT_GT_MSG(test, run->threads[i].loops, 0,
 				    "stress thread %u made no progress", i);
+		loops += run->threads[i].loops;
+	}
+	kunit_info(test, "%u threads on %u domain(s) for %u ms: %llu loops, %d errors\n",
+		   run->nr_threads, nr_domains,
+		   max_t(unsigned int, stress_ms, STRESS_MIN_MS), loops,
+		   atomic_read(&run->errors));
 
 	for (i = 0; i < nr_domains; i++) {
 		sd = &sds[i];
@@ -2171,6 +2212,7 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(destroy_dma_live),
 	KUNIT_CASE(destroy_without_cookie),
 	KUNIT_CASE(destroy_then_recreate),
+	KUNIT_CASE(release_unmap_failure_retires_iova),
 	KUNIT_CASE_PARAM(many_doorbells, granule_gen_params),
 	KUNIT_CASE(switch_install_then_commit),
 	KUNIT_CASE(switch_install_then_abort),

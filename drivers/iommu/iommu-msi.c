@@ -235,10 +235,19 @@ static void doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	size_t granule = cookie_granule(cookie);
 
 	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
-	/* iommu_unmap() syncs the IOTLB before it returns. */
-	WARN_ON(iommu_unmap(cookie->domain, db->iova, granule) != granule);
-	iova_free(cookie, db->iova);
 	db->mapped = false;
+	/* iommu_unmap() syncs the IOTLB before it returns. */
+	if (iommu_unmap(cookie->domain, db->iova, granule) == granule) {
+		iova_free(cookie, db->iova);
+		return;
+	}
+	/* It may still reach the doorbell: never hand that IOVA out again. */
+	if (dev)
+		dev_err_ratelimited(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
+				    &db->phys, &db->iova);
+	else
+		pr_err_ratelimited("cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
+				   &db->phys, &db->iova);
 }
 
 /* Claim the window slot of @iova, the IOVA a doorbell has elsewhere. */

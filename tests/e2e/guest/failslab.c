@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "failslab" check: slab allocations of this process fail, one at a
- * time and at a moving position, while it enables MSI on an edu device
- * under VFIO type1 (MSI allocation, doorbell prepare and mapping, IRQ
- * request). Each attempt must fail cleanly or succeed, and the next,
- * unhindered attempt must deliver its MSI. Afterwards nothing may be left
+ * The "failslab" check: slab allocations of this process fail, first
+ * those made under the framework's reserve and prepare entry points
+ * (stacktrace filter), then one at a time at a moving position while it
+ * enables MSI on an edu device under VFIO type1 (MSI allocation, doorbell
+ * prepare and mapping, IRQ request). Each attempt must fail cleanly or
+ * succeed, and the next, unhindered attempt must deliver its MSI. Afterwards nothing may be left
  * mapped; the kmemleak check of the same boot looks for leaks.
  */
 #include <errno.h>
@@ -22,7 +23,7 @@
 #define FAIL_POSITIONS		64
 
 static const char *const failslab_subs[] = {
-	"inject", "recover", "debugfs", NULL
+	"inject", "recover", "reserve", "prepare", "debugfs", NULL
 };
 
 static int fs_write(const char *attr, const char *val)
@@ -71,6 +72,113 @@ static bool failslab_disarm(void)
 	return times == 0;
 }
 
+/* [start, end) of a kernel function: its symbol up to the next one. */
+static int ksym_range(const char *name, unsigned long long *start,
+		      unsigned long long *end)
+{
+	unsigned long long addr, best = 0;
+	char type, sym[256], line[512];
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	*start = 0;
+	*end = ~0ULL;
+	if (!f)
+		return err_ret(-errno, "open /proc/kallsyms");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3)
+			continue;
+		if (!strcmp(sym, name))
+			best = addr;
+		else if (best && addr > best && addr < *end)
+			*end = addr;
+	}
+	fclose(f);
+	/* kallsyms is sorted: the first address after ours ends it. */
+	if (!best || *end == ~0ULL)
+		return err_ret(-ENOENT, "%s not in /proc/kallsyms", name);
+	*start = best;
+	return 0;
+}
+
+/*
+ * Fail the first slab allocation made, by this task, under @func (its
+ * address range on the stack). Returns 0 when armed.
+ */
+static int failslab_arm_in(const char *func)
+{
+	unsigned long long start, end;
+	char val[32];
+
+	if (ksym_range(func, &start, &end))
+		return -ENOENT;
+	snprintf(val, sizeof(val), "0x%llx", start);
+	if (fs_write("require-start", val))
+		return -EIO;
+	snprintf(val, sizeof(val), "0x%llx", end);
+	if (fs_write("require-end", val) || fs_write("stacktrace-depth", "32"))
+		return -EIO;
+	return failslab_arm(1);
+}
+
+static void failslab_unfilter(void)
+{
+	fs_write("require-start", "0");
+	fs_write("require-end", "0xffffffffffffffff");
+}
+
+/*
+ * The framework's own allocations: its cookie when VFIO type1 reserves the
+ * window at attach, its doorbell bookkeeping at the first MSI prepare.
+ * Each failure must reach userspace, and the retry must work.
+ */
+static void failslab_framework(struct check *c, struct type1 *t,
+			       struct vfio_dev *d, const char *bdf,
+			       bool allow_unsafe)
+{
+	bool injected;
+	unsigned int got = 0;
+	int ret, retry;
+
+	if (failslab_arm_in("iommu_msi_cookie_create_window")) {
+		check_report(c, "reserve", false, "%s", last_error());
+	} else {
+		ret = type1_open(t, bdf, allow_unsafe);
+		injected = failslab_disarm();
+		failslab_unfilter();
+		type1_close(t);
+		retry = type1_open(t, bdf, allow_unsafe);
+		check_report(c, "reserve", injected && ret && !retry,
+			     "allocation under iommu_msi_cookie_create_window() failed: %s; VFIO_SET_IOMMU %s; retry %s",
+			     injected ? "yes" : "NOT INJECTED",
+			     ret ? strerror(-ret) : "SUCCEEDED",
+			     retry ? strerror(-retry) : "attached");
+		if (retry)
+			return;
+	}
+
+	ret = type1_device_fd(t);
+	if (ret < 0 || vfio_dev_init(d, ret, bdf) || edu_check_id(d)) {
+		check_report(c, "prepare", false, "%s", last_error());
+		return;
+	}
+	if (failslab_arm_in("iommu_msi_prepare")) {
+		check_report(c, "prepare", false, "%s", last_error());
+		return;
+	}
+	ret = vfio_dev_msi_enable(d);
+	injected = failslab_disarm();
+	failslab_unfilter();
+	vfio_dev_msi_disable(d);
+	retry = vfio_dev_msi_enable(d);
+	if (!retry)
+		retry = edu_fire_msis(d, 1, &got);
+	check_report(c, "prepare", injected && ret && !retry && got == 1,
+		     "allocation under iommu_msi_prepare() failed: %s; MSI enable %s; retry delivered %u MSI",
+		     injected ? "yes" : "NOT INJECTED",
+		     ret ? strerror(-ret) : "SUCCEEDED", got);
+	vfio_dev_msi_disable(d);
+}
+
 static void failslab_cycles(struct check *c, struct vfio_dev *d)
 {
 	unsigned int n, injected = 0, failed = 0, bad = 0, got;
@@ -117,7 +225,6 @@ void check_failslab(const struct e2e_opts *o)
 	char bdf[BDF_LEN];
 	unsigned int got;
 	struct check c;
-	int fd;
 
 	check_begin(&c, "failslab", failslab_subs);
 	if (!path_exists(FAILSLAB)) {
@@ -129,17 +236,15 @@ void check_failslab(const struct e2e_opts *o)
 		check_setup_fail(&c, "no edu device");
 		goto out;
 	}
-	if (type1_open(&t, bdf, !o->isolated)) {
+	if (failslab_setup()) {
 		check_setup_fail(&c, "%s", last_error());
 		goto out;
 	}
-	fd = type1_device_fd(&t);
-	if (fd < 0 || vfio_dev_init(&d, fd, bdf) || edu_check_id(&d) ||
-	    failslab_setup()) {
+	failslab_framework(&c, &t, &d, bdf, !o->isolated);
+	if (d.fd < 0) {
 		check_setup_fail(&c, "%s", last_error());
 		goto out;
 	}
-
 	failslab_cycles(&c, &d);
 	/* MSI on again for the debugfs listing, then off for good. */
 	if (!vfio_dev_msi_enable(&d) && !edu_fire_msis(&d, 1, &got))
