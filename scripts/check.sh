@@ -70,22 +70,33 @@ else
 fi
 rm -f "$kd_out"
 
-# sparse + W=1 on every object built from a file we own or patch.
+# sparse + W=1 on every object built from a file we own or patch, in each
+# kernel that builds it: the e2e arm64 one, the Layerscape one (LS-SCFG,
+# MBI, vhost-vdpa) and the powerpc one (fsl_msi).
 objs=$( { echo "$kfiles"
 	  for p in $patches; do
 		sed -n 's|^+++ b/\(.*\.c\)$|\1|p' "patches/$p"
 	  done; } | grep '\.c$' | sort -u)
-built=
-for c in $objs; do
-	o=${c%.c}.o
-	[ -f "$KOBJ/$o" ] && built="$built $o"
-done
-if [ -z "$built" ]; then
-	result sparse ok "no changed object in the e2e kernel yet"
+sp_out=$(mktemp)
+checked=0
+sparse_in() { # objdir, ARCH, CROSS_COMPILE
+	local obj=$1 built= c o
+	[ -f "$obj/.config" ] || return 0
+	for c in $objs; do
+		o=${c%.c}.o
+		[ -f "$obj/$o" ] && built="$built $o"
+	done
+	[ -n "$built" ] || return 0
+	checked=$((checked + $(echo $built | wc -w)))
+	make -s -C "$TREE" O="$obj" ARCH="$2" CROSS_COMPILE="$3" \
+		CC="ccache ${3}gcc" C=2 W=1 $built >> "$sp_out" 2>&1
+}
+sparse_in "$KOBJ" arm64 "$CROSS"
+sparse_in "$REPO/build/arm64-layerscape" arm64 "$CROSS"
+sparse_in "$REPO/build/ppce500" powerpc powerpc-linux-gnu-
+if [ "$checked" -eq 0 ]; then
+	result sparse ok "no changed object built yet"
 else
-	sp_out=$(mktemp)
-	make -s -C "$TREE" O="$KOBJ" ARCH=arm64 CROSS_COMPILE=$CROSS \
-		CC="ccache ${CROSS}gcc" C=2 W=1 $built > "$sp_out" 2>&1
 	# Upstream files carry warnings of their own: judge only our files
 	# and the lines our patches add to upstream ones.
 	ours=$(mktemp)
@@ -100,16 +111,16 @@ else
 		if grep -qxF "$file" "$ours" || grep -qxF "$file:$line" "$added"; then
 			echo "$file:$line:$rest"
 		fi
-	      done)
+	      done | sort -u)
 	if [ -n "$new" ]; then
 		echo "$new"
-		result sparse FAIL "C=2 W=1 on$built"
+		result sparse FAIL "C=2 W=1 on $checked objects"
 	else
-		result sparse ok "C=2 W=1: no warning in our files or on lines our patches add ($(echo $built | wc -w) objects)"
+		result sparse ok "C=2 W=1: no warning in our files or on lines our patches add ($checked objects in the arm64, Layerscape and powerpc kernels)"
 	fi
 	rm -f "$ours" "$added"
-	rm -f "$sp_out"
 fi
+rm -f "$sp_out"
 
 # coccicheck: every upstream semantic patch over our files, and ours (which
 # reasons per file, so it runs with --dir) over the irqchips.

@@ -105,14 +105,14 @@ fn(..., struct msi_msg *msg, ...)
 fn << uncomposed.fn;
 p << uncomposed.p;
 @@
-if fn not in composers:
+if fn not in composers and fn != "iommu_msi_compose":
     coccilib.org.print_todo(p[0], "MSI doorbell address written without iommu_msi_compose()")
 
 @script:python depends on report || context@
 fn << uncomposed.fn;
 p << uncomposed.p;
 @@
-if fn not in composers:
+if fn not in composers and fn != "iommu_msi_compose":
     coccilib.report.print_report(p[0], "MSI doorbell address written without iommu_msi_compose()")
 
 // ...and give the doorbell back when the MSI is freed.
