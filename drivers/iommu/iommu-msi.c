@@ -705,8 +705,10 @@ EXPORT_SYMBOL_GPL(iommu_msi_domain_commit);
  * @domain: domain passed to iommu_msi_domain_install()
  * @dev: the device
  *
- * For a switch that did not happen. Doorbells that no MSI uses in @domain
- * are unmapped. Safe to call when nothing was installed.
+ * For a switch that did not happen, or, for an owner that keeps the old
+ * domain's mappings instead of committing, once @dev has left @domain.
+ * Doorbells that no MSI uses in @domain are unmapped. Safe to call when
+ * nothing was installed.
  *
  * Context: process context, may sleep. Takes @domain's cookie mutex.
  */
