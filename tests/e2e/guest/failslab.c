@@ -274,11 +274,9 @@ void check_failslab(const struct e2e_opts *o)
 	if (!vfio_dev_msi_enable(&d) && !edu_fire_msis(&d, 1, &got))
 		vt_debugfs_on(&c, &v, &d, o);
 out:
-	if (d.fd >= 0) {
-		vfio_dev_release(&d);
-		vt_debugfs_off(&c, &v);
+	vt_release(&c, &v, &d);
+	if (d.fd >= 0)
 		close(d.fd);
-	}
 	type1_close(&t);
 	if (fail_nth_fd >= 0)
 		close(fail_nth_fd);

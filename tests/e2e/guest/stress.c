@@ -78,11 +78,9 @@ void check_stress(const struct e2e_opts *o)
 	vt_fire(&c, "burst", &d, STRESS_BURST);
 	vt_debugfs_on(&c, &v, &d, o);
 out:
-	if (d.fd >= 0) {
-		vfio_dev_release(&d);
-		vt_debugfs_off(&c, &v);
+	vt_release(&c, &v, &d);
+	if (d.fd >= 0)
 		close(d.fd);
-	}
 	type1_close(&t);
 	check_end(&c);
 }

@@ -353,11 +353,7 @@ void check_iommufd(const struct e2e_opts *o)
 	vt_badinput(&c, &d, &ops);
 out:
 	/* d.fd is x.devfd: iommufd_close() closes it. */
-	if (d.fd >= 0) {
-		vfio_dev_release(&d);
-		/* MSI is off, the device still attached: before unbinding. */
-		vt_debugfs_off(&c, &v);
-	}
+	vt_release(&c, &v, &d);
 	if (mapped)
 		ioas_unmap(&ic, DMA_BUF_IOVA, DMA_BUF_SIZE);
 	anon_free(buf, DMA_BUF_SIZE);
@@ -544,11 +540,7 @@ void check_iommufd_replace(const struct e2e_opts *o)
 	replace_after(&c, &d, &a, buf, o, &v, n, addr_before);
 out:
 	/* d.fd is x.devfd: iommufd_close() closes it. */
-	if (d.fd >= 0) {
-		vfio_dev_release(&d);
-		/* MSI is off, the device still attached: before unbinding. */
-		vt_debugfs_off(&c, &v);
-	}
+	vt_release(&c, &v, &d);
 	/* If the detach fails, closing the cdev detaches and x.ioas goes. */
 	if (x.ioas)
 		iommufd_detach_pt(&x);

@@ -472,6 +472,14 @@ void vt_debugfs_off(struct check *c, struct vt_debugfs *v)
 		     "with MSI on: %s; after MSI disable: %s", v->on_msg, msg);
 }
 
+void vt_release(struct check *c, struct vt_debugfs *v, struct vfio_dev *d)
+{
+	if (d->fd < 0)
+		return;
+	vfio_dev_release(d);
+	vt_debugfs_off(c, v);
+}
+
 void vt_run_all(struct check *c, struct vfio_dev *d, uint8_t *buf,
 		uint64_t iova, const struct e2e_opts *o, struct vt_debugfs *v)
 {

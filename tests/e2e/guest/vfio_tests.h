@@ -89,6 +89,13 @@ void vt_debugfs_on(struct check *c, struct vt_debugfs *v,
 void vt_debugfs_off(struct check *c, struct vt_debugfs *v);
 
 /*
+ * End of a VFIO check: MSI off, then vt_debugfs_off() while the device is
+ * still in its domain (before any unbind). Nothing if d has no fd; the
+ * caller owns and closes the fd.
+ */
+void vt_release(struct check *c, struct vt_debugfs *v, struct vfio_dev *d);
+
+/*
  * msi, doorbell, the first half of debugfs, dma, reenable in that order
  * (MSI stays on at the end; the caller runs vt_debugfs_off() after it
  * disabled MSI).

@@ -330,12 +330,9 @@ void check_type1(const struct e2e_opts *o)
 	}
 	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o, &v);
 out:
-	if (d.fd >= 0) {
-		vfio_dev_release(&d);
-		/* MSI is off, the domain still there: before unbinding. */
-		vt_debugfs_off(&c, &v);
+	vt_release(&c, &v, &d);
+	if (d.fd >= 0)
 		close(d.fd);
-	}
 	if (mapped)
 		type1_unmap(&t, DMA_BUF_IOVA, DMA_BUF_SIZE);
 	anon_free(buf, DMA_BUF_SIZE);
