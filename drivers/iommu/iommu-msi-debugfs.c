@@ -24,13 +24,24 @@ static const char *domain_type_name(const struct iommu_domain *domain)
 	}
 }
 
+/* The granule in force, or the one the first doorbell will fix. */
+static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
+{
+	unsigned int shift = cookie->shift;
+
+	if (!shift && cookie->domain)
+		shift = max_t(unsigned int, PAGE_SHIFT,
+			      __ffs(cookie->domain->pgsize_bitmap));
+	return (size_t)1 << shift;
+}
+
 static void show_cookie(struct seq_file *s, struct iommu_msi_cookie *cookie,
 			unsigned int nr)
 {
-	size_t granule = (size_t)1 << cookie->shift;
+	size_t granule = cookie_granule(cookie);
 	struct iommu_msi_hw_region *region;
 	struct iommu_msi_doorbell *db;
-	unsigned long index;
+	unsigned long index, used = 0;
 
 	seq_printf(s, "cookie %u: ", nr);
 	if (cookie->domain)
@@ -39,16 +50,15 @@ static void show_cookie(struct seq_file *s, struct iommu_msi_cookie *cookie,
 		seq_puts(s, "domain freed (MSIs still hold doorbells), ");
 	seq_printf(s, "owner %ps\n", cookie->owner);
 
+	xa_for_each(&cookie->doorbells, index, db)
+		used++;
 	if (cookie->dma_ops) {
 		seq_puts(s, "  iova source: DMA-API allocator\n");
 	} else {
-		dma_addr_t last = cookie->base +
-				  ((dma_addr_t)cookie->nr_slots << cookie->shift) - 1;
+		dma_addr_t last = cookie->base + cookie->size - 1;
 
-		seq_printf(s, "  iova source: window [%pad-%pad], %u of %lu pages used\n",
-			   &cookie->base, &last,
-			   bitmap_weight(cookie->slots, cookie->nr_slots),
-			   cookie->nr_slots);
+		seq_printf(s, "  iova source: window [%pad-%pad], %lu of %zu pages used\n",
+			   &cookie->base, &last, used, cookie->size / granule);
 	}
 	seq_printf(s, "  granule: %#zx\n", granule);
 	list_for_each_entry(region, &cookie->hw_regions, node)

@@ -5,9 +5,18 @@
  *
  * Each translating domain that needs MSIs gets a cookie from its owner.
  * A doorbell page is mapped once per cookie and shared, with a count of
- * users, by every MSI of every device in the domain that targets it. The
- * translation is stored in the msi_desc, so composing a message needs no
- * lock and no lookup.
+ * users, by every device of the domain that targets it. Each device keeps
+ * a binding per doorbell page: the IOVA its messages hold. The binding
+ * outlives domain changes; the IOMMU core calls us under the group mutex
+ * whenever a group changes domain, and we map the bindings' doorbells in
+ * the new domain at the same IOVAs before the switch. The translation is
+ * also stored in the msi_desc, so composing a message needs no lock and
+ * no lookup.
+ *
+ * Lock order: the MSI descriptor mutex and irq_domain mutexes (callers of
+ * prepare and release), then the device's iommu_group mutex, then a
+ * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock only
+ * nests the cookie mutexes, for debugfs.
  */
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
@@ -32,9 +41,139 @@ LIST_HEAD(iommu_msi_cookies);
 /* Guards the list above, for debugfs; never taken by prepare. */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
 
-static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
+/* Every software MSI window in use; innermost lock of this file. */
+static LIST_HEAD(iommu_msi_windows);
+static DEFINE_MUTEX(iommu_msi_windows_lock);
+
+static size_t shift_size(unsigned int shift)
 {
-	return (size_t)1 << cookie->shift;
+	return (size_t)1 << shift;
+}
+
+/* The MSI granule of a domain: its smallest page, but no less than ours. */
+static unsigned int domain_msi_shift(const struct iommu_domain *domain)
+{
+	return max_t(unsigned int, PAGE_SHIFT, __ffs(domain->pgsize_bitmap));
+}
+
+static bool window_fits(dma_addr_t base, size_t size, unsigned int shift)
+{
+	/* The slot bitmap is sized by an unsigned int. */
+	return size && IS_ALIGNED(base | size, shift_size(shift)) &&
+	       base + size - 1 >= base && size >> shift <= UINT_MAX;
+}
+
+/* The shared window of (@base, @size, @shift), with a reference. */
+static struct iommu_msi_window *window_get(dma_addr_t base, size_t size,
+					   unsigned int shift)
+{
+	struct iommu_msi_window *window;
+
+	mutex_lock(&iommu_msi_windows_lock);
+	list_for_each_entry(window, &iommu_msi_windows, node) {
+		if (window->base == base && window->size == size &&
+		    window->shift == shift) {
+			window->refs++;
+			goto out_unlock;
+		}
+	}
+	window = kzalloc(sizeof(*window), GFP_KERNEL);
+	if (!window)
+		goto out_unlock;
+	window->nr_slots = size >> shift;
+	window->used = bitmap_zalloc(window->nr_slots, GFP_KERNEL);
+	if (!window->used) {
+		kfree(window);
+		window = NULL;
+		goto out_unlock;
+	}
+	window->base = base;
+	window->size = size;
+	window->shift = shift;
+	window->refs = 1;
+	xa_init(&window->slots);
+	list_add(&window->node, &iommu_msi_windows);
+out_unlock:
+	mutex_unlock(&iommu_msi_windows_lock);
+	return window;
+}
+
+static void window_put_locked(struct iommu_msi_window *window)
+{
+	lockdep_assert_held(&iommu_msi_windows_lock);
+	if (--window->refs)
+		return;
+	list_del(&window->node);
+	xa_destroy(&window->slots);
+	bitmap_free(window->used);
+	kfree(window);
+}
+
+static void window_put(struct iommu_msi_window *window)
+{
+	mutex_lock(&iommu_msi_windows_lock);
+	window_put_locked(window);
+	mutex_unlock(&iommu_msi_windows_lock);
+}
+
+static dma_addr_t slot_iova(const struct iommu_msi_slot *slot)
+{
+	return slot->window->base +
+	       ((dma_addr_t)slot->index << slot->window->shift);
+}
+
+/* The slot of doorbell page @phys in @window, taken if it has none yet. */
+static struct iommu_msi_slot *slot_get(struct iommu_msi_window *window,
+				       phys_addr_t phys)
+{
+	unsigned long key = phys >> window->shift;
+	struct iommu_msi_slot *slot;
+	unsigned long index;
+
+	mutex_lock(&iommu_msi_windows_lock);
+	slot = xa_load(&window->slots, key);
+	if (slot) {
+		slot->refs++;
+		goto out_unlock;
+	}
+	index = find_first_zero_bit(window->used, window->nr_slots);
+	if (index >= window->nr_slots) {
+		slot = ERR_PTR(-ENOSPC);
+		goto out_unlock;
+	}
+	slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+	if (!slot) {
+		slot = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	slot->window = window;
+	slot->phys = phys;
+	slot->index = index;
+	slot->refs = 1;
+	if (xa_insert(&window->slots, key, slot, GFP_KERNEL)) {
+		kfree(slot);
+		slot = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	__set_bit(index, window->used);
+	window->refs++;
+out_unlock:
+	mutex_unlock(&iommu_msi_windows_lock);
+	return slot;
+}
+
+static void slot_put(struct iommu_msi_slot *slot)
+{
+	struct iommu_msi_window *window = slot->window;
+
+	mutex_lock(&iommu_msi_windows_lock);
+	if (!--slot->refs) {
+		xa_erase(&window->slots, slot->phys >> window->shift);
+		__clear_bit(slot->index, window->used);
+		kfree(slot);
+		window_put_locked(window);
+	}
+	mutex_unlock(&iommu_msi_windows_lock);
 }
 
 static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
@@ -56,10 +195,8 @@ static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
 	xa_init(&cookie->doorbells);
 	INIT_LIST_HEAD(&cookie->hw_regions);
 	INIT_LIST_HEAD(&cookie->node);
-	INIT_LIST_HEAD(&cookie->pins);
 	cookie->domain = domain;
 	cookie->owner = owner;
-	cookie->shift = __ffs(domain->pgsize_bitmap);
 	return cookie;
 }
 
@@ -69,7 +206,15 @@ static void cookie_install(struct iommu_msi_cookie *cookie)
 	mutex_lock(&iommu_msi_cookies_lock);
 	list_add_tail(&cookie->node, &iommu_msi_cookies);
 	mutex_unlock(&iommu_msi_cookies_lock);
-	cookie->domain->msi_cookie = cookie;
+	/* Pairs with domain_cookie(): prepare may run on another group. */
+	smp_store_release(&cookie->domain->msi_cookie, cookie);
+}
+
+static struct iommu_msi_cookie *domain_cookie(struct iommu_domain *domain)
+{
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return NULL;
+	return smp_load_acquire(&domain->msi_cookie);
 }
 
 static void cookie_free(struct kref *ref)
@@ -85,21 +230,60 @@ static void cookie_free(struct kref *ref)
 	}
 	list_for_each_entry_safe(region, next, &cookie->hw_regions, node)
 		kfree(region);
+	if (cookie->window)
+		window_put(cookie->window);
 	xa_destroy(&cookie->doorbells);
-	bitmap_free(cookie->slots);
 	mutex_destroy(&cookie->lock);
 	kfree(cookie);
+}
+
+/*
+ * Fix the cookie's granule from its domain as it is now, at the first map:
+ * some IOMMU drivers only narrow pgsize_bitmap when they attach the
+ * domain, after its owner made the cookie.
+ */
+static int cookie_fix_granule(struct iommu_msi_cookie *cookie,
+			      struct device *dev)
+{
+	unsigned int shift = domain_msi_shift(cookie->domain);
+
+	lockdep_assert_held(&cookie->lock);
+	if (cookie->shift) {
+		if (shift == cookie->shift)
+			return 0;
+		dev_err_ratelimited(dev, "IOMMU page size changed from %#zx to %#zx under live MSI doorbells\n",
+				    shift_size(cookie->shift),
+				    shift_size(shift));
+		return -EINVAL;
+	}
+	if (!cookie->dma_ops) {
+		if (!window_fits(cookie->base, cookie->size, shift)) {
+			dev_err_ratelimited(dev, "MSI window [%pad +%#zx) does not fit IOMMU page size %#zx\n",
+					    &cookie->base, cookie->size,
+					    shift_size(shift));
+			return -EINVAL;
+		}
+		cookie->window = window_get(cookie->base, cookie->size, shift);
+		if (!cookie->window)
+			return -ENOMEM;
+	}
+	cookie->shift = shift;
+	return 0;
 }
 
 /**
  * iommu_msi_cookie_create_window() - give a domain a window-backed MSI cookie
  * @domain: translating domain, owned by the caller
- * @base: first IOVA of the window, aligned to the domain's smallest page
- * @size: size of the window, a non-zero multiple of that page size
+ * @base: first IOVA of the window, aligned to the MSI granule
+ * @size: size of the window, a non-zero multiple of the MSI granule
  *
  * For owners that manage their own IOVA space (VFIO, iommufd, vhost-vdpa):
  * they reserve [@base, @base + @size), usually the IOMMU_RESV_SW_MSI
- * region, and doorbells are mapped there, one page each.
+ * region, and doorbells are mapped there, one granule each. The MSI
+ * granule is the larger of PAGE_SIZE and the domain's smallest page; it is
+ * fixed when the first doorbell is mapped, so a domain may still narrow its
+ * page sizes when it is attached. A doorbell page has the same IOVA in every
+ * domain with the same window.
  *
  * Context: process context, may sleep.
  * Return: 0 on success; -EINVAL if the domain does not translate or the
@@ -115,19 +299,13 @@ int iommu_msi_cookie_create_window(struct iommu_domain *domain,
 	if (IS_ERR(cookie))
 		return PTR_ERR(cookie);
 
-	/* The slot bitmap is sized by an unsigned int. */
-	if (!size || !IS_ALIGNED(base | size, cookie_granule(cookie)) ||
-	    base + size - 1 < base || size >> cookie->shift > UINT_MAX) {
+	/* The domain's page sizes can only narrow from here. */
+	if (!window_fits(base, size, domain_msi_shift(domain))) {
 		cookie_free(&cookie->ref);
 		return -EINVAL;
 	}
 	cookie->base = base;
-	cookie->nr_slots = size >> cookie->shift;
-	cookie->slots = bitmap_zalloc(cookie->nr_slots, GFP_KERNEL);
-	if (!cookie->slots) {
-		cookie_free(&cookie->ref);
-		return -ENOMEM;
-	}
+	cookie->size = size;
 	cookie_install(cookie);
 	return 0;
 }
@@ -174,7 +352,7 @@ EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_dma);
 int iommu_msi_cookie_add_hw_region(struct iommu_domain *domain,
 				   phys_addr_t start, size_t size)
 {
-	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
+	struct iommu_msi_cookie *cookie = domain_cookie(domain);
 	struct iommu_msi_hw_region *region;
 	phys_addr_t last = start + size - 1;
 	int ret = 0;
@@ -200,117 +378,106 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(iommu_msi_cookie_add_hw_region);
 
-static int iova_alloc(struct iommu_msi_cookie *cookie, struct device *dev,
-		      u64 limit, dma_addr_t *iova)
+static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
 {
-	unsigned long slot;
+	struct iommu_msi_hw_region *region;
 
-	if (cookie->dma_ops) {
-		*iova = cookie->dma_ops->alloc(cookie->domain, dev,
-					       cookie_granule(cookie), limit);
-		return *iova ? 0 : -ENOSPC;
-	}
-
-	slot = find_first_zero_bit(cookie->slots, cookie->nr_slots);
-	if (slot >= cookie->nr_slots)
-		return -ENOSPC;
-	__set_bit(slot, cookie->slots);
-	*iova = cookie->base + ((dma_addr_t)slot << cookie->shift);
-	return 0;
+	lockdep_assert_held(&cookie->lock);
+	list_for_each_entry(region, &cookie->hw_regions, node)
+		if (addr >= region->start && addr <= region->last)
+			return true;
+	return false;
 }
 
-static void iova_free(struct iommu_msi_cookie *cookie, dma_addr_t iova)
+static void report(struct device *dev, const char *fmt, ...)
 {
-	if (cookie->dma_ops)
-		cookie->dma_ops->free(cookie->domain, iova,
-				      cookie_granule(cookie));
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (dev)
+		dev_err_ratelimited(dev, "%pV", &vaf);
 	else
-		__clear_bit((iova - cookie->base) >> cookie->shift,
-			    cookie->slots);
+		pr_err_ratelimited("%pV", &vaf);
+	va_end(args);
 }
 
 static void doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
-	size_t granule = cookie_granule(cookie);
+	size_t granule = shift_size(cookie->shift);
 
+	lockdep_assert_held(&cookie->lock);
 	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
 	db->mapped = false;
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	if (iommu_unmap(cookie->domain, db->iova, granule) == granule) {
-		iova_free(cookie, db->iova);
+		if (db->slot)
+			slot_put(db->slot);
+		else
+			cookie->dma_ops->free(cookie->domain, db->iova,
+					      granule);
+		db->slot = NULL;
 		return;
 	}
-	/* It may still reach the doorbell: never hand that IOVA out again. */
-	if (dev)
-		dev_err_ratelimited(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
-				    &db->phys, &db->iova);
-	else
-		pr_err_ratelimited("cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
-				   &db->phys, &db->iova);
-}
-
-/* Claim the window slot of @iova, the IOVA a doorbell has elsewhere. */
-static int iova_claim(struct iommu_msi_cookie *cookie, dma_addr_t iova)
-{
-	unsigned long slot;
-
-	if (cookie->dma_ops)
-		return -EOPNOTSUPP;
-	if (iova < cookie->base ||
-	    (iova - cookie->base) >> cookie->shift >= cookie->nr_slots)
-		return -ERANGE;
-	slot = (iova - cookie->base) >> cookie->shift;
-	if (__test_and_set_bit(slot, cookie->slots))
-		return -EBUSY;
-	return 0;
+	/*
+	 * It may still reach the doorbell: never hand that IOVA out again.
+	 * A window slot keeps pointing at this very doorbell, so it is
+	 * simply never given back.
+	 */
+	report(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
+	       &db->phys, &db->iova);
 }
 
 /*
- * Map the doorbell page @page for a first user, at a fresh IOVA or, when
- * @fixed is set, at *@fixed.
+ * Map the doorbell page @page in @cookie's domain for a first user: at its
+ * window slot, or at a fresh allocator IOVA.
  */
 static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 					       struct device *dev,
-					       phys_addr_t page, u64 limit,
-					       const dma_addr_t *fixed)
+					       phys_addr_t page, u64 limit)
 {
-	size_t granule = cookie_granule(cookie);
+	size_t granule = shift_size(cookie->shift);
 	struct iommu_msi_doorbell *db;
 	int ret;
 
+	lockdep_assert_held(&cookie->lock);
 	db = kzalloc(sizeof(*db), GFP_KERNEL);
 	if (!db)
 		return ERR_PTR(-ENOMEM);
 
-	if (fixed) {
-		db->iova = *fixed;
-		ret = iova_claim(cookie, db->iova);
-		if (ret)
+	if (cookie->dma_ops) {
+		db->iova = cookie->dma_ops->alloc(cookie->domain, dev, granule,
+						  limit);
+		if (!db->iova) {
+			report(dev, "no IOVA left for MSI doorbell %pa\n",
+			       &page);
+			ret = -ENOSPC;
 			goto err_free;
+		}
 	} else {
-		ret = iova_alloc(cookie, dev, limit, &db->iova);
-	}
-	if (ret == -ENOSPC) {
-		if (cookie->dma_ops)
-			dev_err_ratelimited(dev, "no IOVA left for MSI doorbell %pa\n",
-					    &page);
-		else
-			dev_err_ratelimited(dev, "MSI window [%pad +%#lx) is full, no room for doorbell %pa\n",
-					    &cookie->base,
-					    cookie->nr_slots << cookie->shift,
-					    &page);
-		goto err_free;
+		db->slot = slot_get(cookie->window, page);
+		if (IS_ERR(db->slot)) {
+			ret = PTR_ERR(db->slot);
+			if (ret == -ENOSPC)
+				report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+				       &cookie->base, cookie->size, &page);
+			goto err_free;
+		}
+		db->iova = slot_iova(db->slot);
 	}
 	if (db->iova + granule - 1 > limit) {
 		ret = -ERANGE;
-		dev_err_ratelimited(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
-				    &db->iova);
+		report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+		       &db->iova);
 		goto err_iova;
 	}
 
+	/* A doorbell is only ever written: no read, no instruction fetch. */
 	ret = iommu_map(cookie->domain, db->iova, page, granule,
-			IOMMU_WRITE | IOMMU_MMIO, GFP_KERNEL);
+			IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO, GFP_KERNEL);
 	if (ret)
 		goto err_iova;
 
@@ -318,8 +485,7 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	db->phys = page;
 	db->users = 1;
 	db->mapped = true;
-	ret = xa_insert(&cookie->doorbells, page >> cookie->shift, db,
-			GFP_KERNEL);
+	ret = xa_insert(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
 	if (ret) {
 		doorbell_unmap(db, dev);
 		goto err_free;
@@ -329,10 +495,33 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	return db;
 
 err_iova:
-	iova_free(cookie, db->iova);
+	if (db->slot)
+		slot_put(db->slot);
+	else
+		cookie->dma_ops->free(cookie->domain, db->iova, granule);
 err_free:
 	kfree(db);
 	return ERR_PTR(ret);
+}
+
+/* The mapping of @page in @cookie, with one more user. */
+static struct iommu_msi_doorbell *doorbell_get(struct iommu_msi_cookie *cookie,
+					       struct device *dev,
+					       phys_addr_t page, u64 limit)
+{
+	struct iommu_msi_doorbell *db;
+
+	lockdep_assert_held(&cookie->lock);
+	db = xa_load(&cookie->doorbells, page >> PAGE_SHIFT);
+	if (!db)
+		return doorbell_map(cookie, dev, page, limit);
+	if (db->iova + shift_size(cookie->shift) - 1 > limit) {
+		report(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+		       &db->iova);
+		return ERR_PTR(-ERANGE);
+	}
+	db->users++;
+	return db;
 }
 
 /* Drop one user; the last one unmaps the page and frees the bookkeeping. */
@@ -344,7 +533,7 @@ static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 	mutex_lock(&cookie->lock);
 	last = !--db->users;
 	if (last && db->mapped) {
-		xa_erase(&cookie->doorbells, db->phys >> cookie->shift);
+		xa_erase(&cookie->doorbells, db->phys >> PAGE_SHIFT);
 		doorbell_unmap(db, dev);
 	}
 	mutex_unlock(&cookie->lock);
@@ -355,27 +544,210 @@ static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 	}
 }
 
-static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
+static struct hlist_head *dev_bindings(struct device *dev)
 {
-	struct iommu_msi_hw_region *region;
-
-	list_for_each_entry(region, &cookie->hw_regions, node)
-		if (addr >= region->start && addr <= region->last)
-			return true;
-	return false;
+	return dev->iommu ? &dev->iommu->msi_bindings : NULL;
 }
 
-static int use_untranslated(struct msi_desc *desc, phys_addr_t doorbell,
-			    u64 limit)
+static void binding_free(struct iommu_msi_binding *b)
 {
-	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	if (b->cur)
+		doorbell_put(b->cur, b->dev);
+	if (b->home)
+		doorbell_put(b->home, b->dev);
+	if (b->slot)
+		slot_put(b->slot);
+	hlist_del(&b->node);
+	kfree(b);
+}
+
+static struct iommu_msi_binding *binding_new(struct device *dev,
+					     phys_addr_t phys)
+{
+	struct iommu_msi_binding *b;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	b->dev = dev;
+	b->phys = phys;
+	b->iova = phys;
+	b->users = 1;
+	hlist_add_head(&b->node, dev_bindings(dev));
+	return b;
+}
+
+/* Doorbells in a hardware MSI region, or with no IOMMU, bypass it. */
+static struct iommu_msi_binding *bind_untranslated(struct device *dev,
+						   phys_addr_t doorbell,
+						   u64 limit)
+{
+	struct iommu_msi_binding *b;
+
 	if (doorbell > limit) {
-		dev_err_ratelimited(msi_desc_to_dev(desc),
-				    "MSI doorbell %pa is beyond what the device can address\n",
-				    &doorbell);
-		return -ERANGE;
+		report(dev, "MSI doorbell %pa is beyond what the device can address\n",
+		       &doorbell);
+		return ERR_PTR(-ERANGE);
 	}
-	return 0;
+	if (!dev_bindings(dev))
+		return NULL;	/* no IOMMU: nothing can change under it */
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (!b->shift && b->phys == doorbell) {
+			b->users++;
+			return b;
+		}
+	}
+	return binding_new(dev, doorbell);
+}
+
+/* The device's software MSI window, for MSIs set up while it is blocked. */
+static int dev_sw_msi_window(struct device *dev, dma_addr_t *base,
+			     size_t *size)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	int ret = -ENOENT;
+
+	iommu_get_resv_regions(dev, &regions);
+	list_for_each_entry(region, &regions, list) {
+		if (region->type == IOMMU_RESV_SW_MSI && region->length) {
+			*base = region->start;
+			*size = region->length;
+			ret = 0;
+			break;
+		}
+	}
+	iommu_put_resv_regions(dev, &regions);
+	return ret;
+}
+
+/*
+ * A blocked device translates nothing, but it may be attached later to a
+ * domain with a window cookie, and its messages must then be valid: give
+ * its doorbell its slot in the device's software MSI window now.
+ */
+static struct iommu_msi_binding *bind_blocked(struct device *dev,
+					      phys_addr_t doorbell, u64 limit)
+{
+	phys_addr_t page = doorbell & PAGE_MASK;
+	struct iommu_msi_window *window;
+	struct iommu_msi_binding *b;
+	struct iommu_msi_slot *slot;
+	dma_addr_t base;
+	size_t size;
+
+	if (dev_sw_msi_window(dev, &base, &size) ||
+	    !window_fits(base, size, PAGE_SHIFT))
+		return bind_untranslated(dev, doorbell, limit);
+
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (b->slot && b->shift == PAGE_SHIFT && b->phys == page &&
+		    b->slot->window->base == base &&
+		    b->slot->window->size == size) {
+			b->users++;
+			return b;
+		}
+	}
+
+	window = window_get(base, size, PAGE_SHIFT);
+	if (!window)
+		return ERR_PTR(-ENOMEM);
+	slot = slot_get(window, page);
+	window_put(window);	/* the slot holds the window */
+	if (IS_ERR(slot)) {
+		if (PTR_ERR(slot) == -ENOSPC)
+			report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+			       &base, size, &page);
+		return ERR_CAST(slot);
+	}
+	if (slot_iova(slot) + PAGE_SIZE - 1 > limit) {
+		report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+		       &base);
+		slot_put(slot);
+		return ERR_PTR(-ERANGE);
+	}
+	b = binding_new(dev, page);
+	if (IS_ERR(b)) {
+		slot_put(slot);
+		return b;
+	}
+	b->slot = slot;
+	b->iova = slot_iova(slot);
+	b->shift = PAGE_SHIFT;
+	return b;
+}
+
+/* A doorbell mapped in @cookie's domain, the device's current one. */
+static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
+					     struct device *dev,
+					     phys_addr_t doorbell, u64 limit)
+{
+	struct iommu_msi_doorbell *db = NULL;
+	struct iommu_msi_binding *b;
+	phys_addr_t page;
+	int ret;
+
+	mutex_lock(&cookie->lock);
+	if (in_hw_region(cookie, doorbell)) {
+		mutex_unlock(&cookie->lock);
+		return bind_untranslated(dev, doorbell, limit);
+	}
+	ret = cookie_fix_granule(cookie, dev);
+	if (ret)
+		goto err_unlock;
+	page = doorbell & ~(phys_addr_t)(shift_size(cookie->shift) - 1);
+	if ((page >> PAGE_SHIFT) > ULONG_MAX) {
+		report(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
+		ret = -ERANGE;
+		goto err_unlock;
+	}
+
+	/* Another MSI of this device already uses this mapping. */
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (b->phys == page && b->shift == cookie->shift &&
+		    ((b->cur && b->cur->cookie == cookie) ||
+		     (b->home && b->home->cookie == cookie))) {
+			mutex_unlock(&cookie->lock);
+			b->users++;
+			return b;
+		}
+	}
+
+	db = doorbell_get(cookie, dev, page, limit);
+	if (IS_ERR(db)) {
+		ret = PTR_ERR(db);
+		goto err_unlock;
+	}
+	mutex_unlock(&cookie->lock);
+
+	b = binding_new(dev, page);
+	if (IS_ERR(b)) {
+		doorbell_put(db, dev);
+		return b;
+	}
+	b->iova = db->iova;
+	b->shift = cookie->shift;
+	if (db->slot) {
+		/* The binding keeps its slot when the device moves on. */
+		mutex_lock(&iommu_msi_windows_lock);
+		db->slot->refs++;
+		mutex_unlock(&iommu_msi_windows_lock);
+		b->slot = db->slot;
+		b->cur = db;
+	} else {
+		b->home = db;
+	}
+	return b;
+
+err_unlock:
+	mutex_unlock(&cookie->lock);
+	return ERR_PTR(ret);
+}
+
+static void binding_put(struct iommu_msi_binding *b)
+{
+	if (b && !--b->users)
+		binding_free(b);
 }
 
 /*
@@ -386,68 +758,59 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 					      struct msi_desc *desc,
 					      phys_addr_t doorbell, u64 limit)
 {
+	struct iommu_msi_binding *old = desc->iommu_binding;
 	struct device *dev = msi_desc_to_dev(desc);
-	struct iommu_msi_cookie *cookie;
-	struct iommu_msi_doorbell *db;
-	phys_addr_t page;
-	int ret = 0;
+	struct iommu_msi_cookie *cookie = domain_cookie(domain);
+	struct iommu_msi_binding *b;
 
-	/* A second prepare of the same descriptor replaces the first. */
-	iommu_msi_release(desc);
+	if (dev->iommu_group)
+		iommu_group_mutex_assert(dev);
 
-	cookie = domain ? domain->msi_cookie : NULL;
-	if (!cookie || !(domain->type & __IOMMU_DOMAIN_PAGING))
-		return use_untranslated(desc, doorbell, limit);
+	if (cookie && dev_bindings(dev))
+		b = bind_cookie(cookie, dev, doorbell, limit);
+	else if (domain && domain->type == IOMMU_DOMAIN_BLOCKED &&
+		 dev_bindings(dev))
+		b = bind_blocked(dev, doorbell, limit);
+	else
+		b = bind_untranslated(dev, doorbell, limit);
 
-	page = doorbell & ~(phys_addr_t)(cookie_granule(cookie) - 1);
-	if ((page >> cookie->shift) > ULONG_MAX) {
-		dev_err_ratelimited(dev, "MSI doorbell %pa cannot be indexed\n",
-				    &doorbell);
-		return -ERANGE;
+	if (IS_ERR(b)) {
+		trace_iommu_msi_prepare_fail(dev, doorbell, 0, 0, PTR_ERR(b));
+		/* A failed prepare leaves no translation behind. */
+		msi_desc_set_iommu_msi_iova(desc, 0, 0);
+		desc->iommu_binding = NULL;
+		binding_put(old);
+		return PTR_ERR(b);
 	}
 
-	mutex_lock(&cookie->lock);
-	if (in_hw_region(cookie, doorbell)) {
-		mutex_unlock(&cookie->lock);
-		return use_untranslated(desc, doorbell, limit);
-	}
-
-	db = xa_load(&cookie->doorbells, page >> cookie->shift);
-	if (db) {
-		if (db->iova + cookie_granule(cookie) - 1 > limit) {
-			dev_err_ratelimited(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
-					    &db->iova);
-			ret = -ERANGE;
-		} else {
-			db->users++;
-		}
-	} else {
-		db = doorbell_map(cookie, dev, page, limit, NULL);
-		if (IS_ERR(db))
-			ret = PTR_ERR(db);
-	}
-	mutex_unlock(&cookie->lock);
-	if (ret) {
-		trace_iommu_msi_prepare_fail(dev, page, 0, 0, ret);
-		return ret;
-	}
-
-	desc->iommu_doorbell = db;
-	msi_desc_set_iommu_msi_iova(desc, db->iova, cookie->shift);
+	/*
+	 * Publishing the new IOVA before the old mapping goes keeps a
+	 * re-prepared MSI valid throughout. Compose reads these fields
+	 * without a lock: genirq only composes an MSI between its prepare
+	 * (at allocation) and its release (at free), and a re-prepare only
+	 * happens while the descriptor is being set up, so no compose runs
+	 * concurrently with these writes.
+	 */
+	desc->iommu_binding = b;
+	msi_desc_set_iommu_msi_iova(desc, b && b->shift ? b->iova : 0,
+				    b ? b->shift : 0);
+	binding_put(old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_prepare);
 
 /* The highest address @desc's device can write an MSI to. */
-static u64 msi_addr_limit(const struct msi_desc *desc)
+VISIBLE_IF_KUNIT u64 iommu_msi_addr_limit(const struct msi_desc *desc)
 {
 	struct device *dev = msi_desc_to_dev(desc);
 
-	if (dev_is_pci(dev) && !desc->pci.msi_attrib.is_msix &&
-	    !desc->pci.msi_attrib.is_64)
+	if (dev_is_pci(dev) && (to_pci_dev(dev)->no_64bit_msi ||
+				(!desc->pci.msi_attrib.is_msix &&
+				 !desc->pci.msi_attrib.is_64)))
 		return U32_MAX;
 	return U64_MAX;
 }
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_addr_limit);
 
 /**
  * iommu_msi_prepare() - make a doorbell reachable for an MSI
@@ -458,21 +821,31 @@ static u64 msi_addr_limit(const struct msi_desc *desc)
  * domain translates and has an MSI cookie, the granule page holding
  * @doorbell is mapped into the domain (or its existing mapping gains a
  * user) and the translation is stored in @desc for iommu_msi_compose().
- * Otherwise the doorbell is used untranslated. Pair with
- * iommu_msi_release().
+ * A blocked device gets its doorbell's slot in its software MSI window,
+ * mapped once it is attached. Otherwise the doorbell is used untranslated.
+ * The translation stays valid when the device changes domain. Pair with
+ * iommu_msi_release(). Preparing @desc again replaces its translation; the
+ * new one is in place before the old one is dropped.
  *
- * Context: process context, may sleep. Takes the cookie's mutex.
+ * Context: process context, may sleep. Takes the device's iommu_group
+ * mutex, so it must not be called under it.
  * Return: 0 on success (nothing to do counts as success); -ENOSPC if the
  * window or allocator has no IOVA left; -ERANGE if the resulting address
- * cannot be written by the device; -ENOMEM; or the error of the mapping.
- * On error @desc holds no translation and nothing is left mapped.
+ * cannot be written by the device; -EINVAL if the window does not fit the
+ * domain's page size; -ENOMEM; or the error of the mapping. On error @desc
+ * holds no translation and nothing is left mapped.
  */
 int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
 {
 	struct device *dev = msi_desc_to_dev(desc);
+	struct iommu_domain *domain;
+	int ret;
 
-	return iommu_msi_domain_prepare(iommu_get_domain_for_dev(dev), desc,
-					doorbell, msi_addr_limit(desc));
+	domain = iommu_msi_group_lock(dev);
+	ret = iommu_msi_domain_prepare(domain, desc, doorbell,
+				       iommu_msi_addr_limit(desc));
+	iommu_msi_group_unlock(dev);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_msi_prepare);
 
@@ -502,6 +875,19 @@ void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg)
 }
 EXPORT_SYMBOL_GPL(iommu_msi_compose);
 
+/* The core of iommu_msi_release(), with the group mutex held. */
+VISIBLE_IF_KUNIT void iommu_msi_domain_release(struct msi_desc *desc)
+{
+	struct iommu_msi_binding *b = desc->iommu_binding;
+
+	if (desc->dev->iommu_group)
+		iommu_group_mutex_assert(desc->dev);
+	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	desc->iommu_binding = NULL;
+	binding_put(b);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_release);
+
 /**
  * iommu_msi_release() - drop an MSI's use of its doorbell mapping
  * @desc: descriptor passed to iommu_msi_prepare(), never prepared, or NULL
@@ -510,237 +896,183 @@ EXPORT_SYMBOL_GPL(iommu_msi_compose);
  * doorbell mapping goes, the page is unmapped (with IOTLB invalidation) and
  * its IOVA is given back. Safe to call on a descriptor with no translation.
  *
- * Context: process context, may sleep. Takes the cookie's mutex.
+ * Context: process context, may sleep. Takes the device's iommu_group
+ * mutex, so it must not be called under it.
  */
 void iommu_msi_release(struct msi_desc *desc)
 {
-	struct iommu_msi_doorbell *db;
+	struct device *dev;
 
-	if (!desc)
+	if (!desc || !desc->iommu_binding)
 		return;
-	msi_desc_set_iommu_msi_iova(desc, 0, 0);
-	db = desc->iommu_doorbell;
-	if (!db)
-		return;
-	desc->iommu_doorbell = NULL;
-	doorbell_put(db, msi_desc_to_dev(desc));
+	dev = msi_desc_to_dev(desc);
+	iommu_msi_group_lock(dev);
+	iommu_msi_domain_release(desc);
+	iommu_msi_group_unlock(dev);
 }
 EXPORT_SYMBOL_GPL(iommu_msi_release);
 
 /*
- * Moving a device with live MSIs to another domain: its messages hold the
- * doorbell IOVAs of the old domain. The owner keeps them valid by mapping
- * the same doorbells at the same IOVAs in the new domain before the switch
- * (iommu_msi_domain_install()), then hands the MSIs over once the switch is
- * done (iommu_msi_domain_commit()), or drops the new mappings if it failed
- * (iommu_msi_domain_abort()). No message is rewritten, so no MSI ever
- * points at an IOVA the device's domain does not map.
+ * Domain changes. The IOMMU core calls these for every device of a group
+ * that changes domain, with the group mutex held: prepare before the
+ * switch, then commit or abort. Prepare maps each binding's doorbell in
+ * the new domain at the IOVA the MSIs already use, so no message changes
+ * and none ever points at an IOVA the device's domain does not map.
  */
 
-/* Whether @dev has MSI descriptors to walk. */
-static bool dev_has_msis(struct device *dev)
-{
-#ifdef CONFIG_GENERIC_MSI_IRQ
-	return dev->msi.data;
-#else
-	return false;
-#endif
-}
-
-/* A doorbell held in a new domain for one device until commit or abort. */
-struct iommu_msi_pin {
-	struct list_head		node;
-	struct device			*dev;
-	struct iommu_msi_doorbell	*db;
-};
-
-static bool is_pinned(struct iommu_msi_cookie *cookie, struct device *dev,
-		      phys_addr_t phys)
-{
-	struct iommu_msi_pin *pin;
-
-	list_for_each_entry(pin, &cookie->pins, node)
-		if (pin->dev == dev && pin->db->phys == phys)
-			return true;
-	return false;
-}
-
-/* Hold @old's doorbell at @old's IOVA in @cookie for @dev. */
-static int pin_doorbell(struct iommu_msi_cookie *cookie, struct device *dev,
-			struct iommu_msi_doorbell *old)
+/* Make binding @b valid in a domain with @cookie: its next mapping. */
+static int binding_install(struct iommu_msi_binding *b,
+			   struct iommu_msi_cookie *cookie)
 {
 	struct iommu_msi_doorbell *db;
-	struct iommu_msi_pin *pin;
-
-	lockdep_assert_held(&cookie->lock);
-	if (!old || old->cookie == cookie || is_pinned(cookie, dev, old->phys))
-		return 0;
-	if (old->cookie->shift != cookie->shift)
-		return -EINVAL;
-
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
-	if (!pin)
-		return -ENOMEM;
-
-	db = xa_load(&cookie->doorbells, old->phys >> cookie->shift);
-	if (db) {
-		if (db->iova != old->iova) {
-			kfree(pin);
-			return -EBUSY;
-		}
-		db->users++;
-	} else {
-		db = doorbell_map(cookie, dev, old->phys, U64_MAX, &old->iova);
-		if (IS_ERR(db)) {
-			kfree(pin);
-			return PTR_ERR(db);
-		}
-	}
-	pin->dev = dev;
-	pin->db = db;
-	list_add_tail(&pin->node, &cookie->pins);
-	return 0;
-}
-
-/**
- * iommu_msi_domain_install() - make a device's doorbells valid in a new domain
- * @domain: domain the device is about to be attached to
- * @dev: device whose MSIs stay enabled across the switch
- *
- * Maps every doorbell that @dev's MSIs use in their current domain into
- * @domain, at the same IOVA, so that their messages stay valid after the
- * switch. The mappings are held for @dev until iommu_msi_domain_commit()
- * or iommu_msi_domain_abort(). Does nothing if @domain has no cookie.
- *
- * Context: process context, may sleep. Takes @dev's MSI descriptor lock
- * and @domain's cookie mutex; call it before the switch, not under either.
- * Return: 0 on success; -EBUSY if @domain already uses one of those IOVAs
- * for another doorbell; -EOPNOTSUPP if @domain takes its IOVAs from an
- * allocator; -ERANGE if an IOVA is outside @domain's window; -EINVAL if the
- * domains' granules differ; -ENOMEM or the mapping error. On error nothing
- * is left installed.
- */
-int iommu_msi_domain_install(struct iommu_domain *domain, struct device *dev)
-{
-	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
-	struct msi_desc *desc;
 	int ret = 0;
 
-	if (!cookie || !dev_has_msis(dev))
-		return 0;
-
-	msi_lock_descs(dev);
 	mutex_lock(&cookie->lock);
-	msi_for_each_desc(desc, dev, MSI_DESC_ALL) {
-		ret = pin_doorbell(cookie, dev, desc->iommu_doorbell);
-		if (ret) {
-			dev_err_ratelimited(dev, "MSI doorbell %pa cannot keep IOVA %pad in the new domain: %d\n",
-					    &desc->iommu_doorbell->phys,
-					    &desc->iommu_doorbell->iova, ret);
-			break;
-		}
+	if (!b->shift) {
+		/* Used untranslated: only a hardware MSI region passes it. */
+		if (!in_hw_region(cookie, b->phys))
+			ret = -EINVAL;
+		goto out_unlock;
 	}
-	mutex_unlock(&cookie->lock);
-	msi_unlock_descs(dev);
-
+	if (b->home) {
+		/* An allocator IOVA is only valid in the domain it came from. */
+		if (b->home->cookie != cookie)
+			ret = -EOPNOTSUPP;
+		goto out_unlock;
+	}
+	if (b->cur && b->cur->cookie == cookie)
+		goto out_unlock;
+	ret = cookie_fix_granule(cookie, b->dev);
 	if (ret)
-		iommu_msi_domain_abort(domain, dev);
+		goto out_unlock;
+	if (!cookie->window || cookie->window != b->slot->window) {
+		ret = cookie->window ? -ERANGE : -EOPNOTSUPP;
+		goto out_unlock;
+	}
+	db = doorbell_get(cookie, b->dev, b->phys, U64_MAX);
+	if (IS_ERR(db)) {
+		ret = PTR_ERR(db);
+		goto out_unlock;
+	}
+	/* One window, one slot per doorbell page: the IOVA must agree. */
+	if (WARN_ON(db->iova != b->iova)) {
+		mutex_unlock(&cookie->lock);
+		doorbell_put(db, b->dev);
+		return -EBUSY;
+	}
+	b->next = db;
+out_unlock:
+	mutex_unlock(&cookie->lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(iommu_msi_domain_install);
 
 /**
- * iommu_msi_domain_commit() - hand a device's MSIs over to its new domain
- * @domain: domain @dev is now attached to, prepared by
- *          iommu_msi_domain_install()
- * @dev: the device
+ * iommu_msi_dev_switch_abort() - drop what a switch prepare installed
+ * @dev: device whose group stays in its domain
  *
- * Each of @dev's MSIs now counts as a user of the doorbell mapping in
- * @domain and stops using the one in its old domain, which is unmapped
- * when its last user goes. The messages do not change.
- *
- * Context: process context, may sleep. Same locks as
- * iommu_msi_domain_install().
+ * Context: process context, under the device's iommu_group mutex.
  */
-void iommu_msi_domain_commit(struct iommu_domain *domain, struct device *dev)
+void iommu_msi_dev_switch_abort(struct device *dev)
 {
-	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
-	struct iommu_msi_doorbell *old, *db;
-	struct msi_desc *desc;
+	struct iommu_msi_binding *b;
 
-	if (!cookie)
+	if (!dev_bindings(dev))
 		return;
-
-	if (dev_has_msis(dev)) {
-		msi_lock_descs(dev);
-		msi_for_each_desc(desc, dev, MSI_DESC_ALL) {
-			old = desc->iommu_doorbell;
-			if (!old || old->cookie == cookie)
-				continue;
-			mutex_lock(&cookie->lock);
-			db = xa_load(&cookie->doorbells,
-				     old->phys >> cookie->shift);
-			if (db && db->iova == old->iova)
-				db->users++;
-			else
-				db = NULL;
-			mutex_unlock(&cookie->lock);
-			if (!db) {
-				/* Allocated during the switch: not installed. */
-				dev_warn_ratelimited(dev, "MSI doorbell %pa was not installed in the new domain\n",
-						     &old->phys);
-				continue;
-			}
-			desc->iommu_doorbell = db;
-			doorbell_put(old, dev);
+	iommu_group_mutex_assert(dev);
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (b->next) {
+			doorbell_put(b->next, dev);
+			b->next = NULL;
 		}
-		msi_unlock_descs(dev);
 	}
-	iommu_msi_domain_abort(domain, dev);
 }
-EXPORT_SYMBOL_GPL(iommu_msi_domain_commit);
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_abort);
 
 /**
- * iommu_msi_domain_abort() - drop what iommu_msi_domain_install() held
- * @domain: domain passed to iommu_msi_domain_install()
- * @dev: the device
+ * iommu_msi_dev_switch_prepare() - map a device's live doorbells in a domain
+ * @dev: device about to be attached to @new
+ * @new: its next domain
+ * @must_succeed: the switch happens whatever we return
  *
- * For a switch that did not happen, or, for an owner that keeps the old
- * domain's mappings instead of committing, once @dev has left @domain.
- * Doorbells that no MSI uses in @domain are unmapped. Safe to call when
- * nothing was installed.
- *
- * Context: process context, may sleep. Takes @domain's cookie mutex.
+ * Context: process context, under the device's iommu_group mutex.
+ * Return: 0, or the first binding's error (-EINVAL for a doorbell used
+ * untranslated, -EOPNOTSUPP for an allocator IOVA or a domain without a
+ * window, -ERANGE for another window, -ENOSPC, -ENOMEM or the mapping
+ * error), with nothing installed. With @must_succeed, errors are only
+ * reported.
  */
-void iommu_msi_domain_abort(struct iommu_domain *domain, struct device *dev)
+int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
+				 bool must_succeed)
 {
-	struct iommu_msi_cookie *cookie = domain ? domain->msi_cookie : NULL;
-	struct iommu_msi_pin *pin, *next;
-	LIST_HEAD(mine);
+	struct iommu_msi_cookie *cookie = domain_cookie(new);
+	struct iommu_msi_binding *b;
+	int ret = 0;
 
-	if (!cookie)
+	if (!dev_bindings(dev))
+		return 0;
+	iommu_group_mutex_assert(dev);
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (new->type == IOMMU_DOMAIN_BLOCKED)
+			continue;	/* nothing gets through anyway */
+		if (new->type == IOMMU_DOMAIN_IDENTITY)
+			ret = b->shift ? -EINVAL : 0;
+		else if (!cookie)
+			ret = b->shift || b->home ? -EOPNOTSUPP : 0;
+		else
+			ret = binding_install(b, cookie);
+		if (!ret)
+			continue;
+		report(dev, "MSI doorbell %pa at IOVA %pad cannot be kept in the new domain: %d\n",
+		       &b->phys, &b->iova, ret);
+		if (must_succeed) {
+			ret = 0;
+			continue;
+		}
+		iommu_msi_dev_switch_abort(dev);
+		return ret;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_prepare);
+
+/**
+ * iommu_msi_dev_switch_commit() - hand a device's MSIs over to its new domain
+ * @dev: device now attached to @new
+ * @new: its domain
+ *
+ * The mappings installed by iommu_msi_dev_switch_prepare() take over; those
+ * in the old domain lose a user and are unmapped when the last one goes.
+ *
+ * Context: process context, under the device's iommu_group mutex.
+ */
+void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
+{
+	struct iommu_msi_cookie *cookie = domain_cookie(new);
+	struct iommu_msi_binding *b;
+
+	if (!dev_bindings(dev))
 		return;
-
-	mutex_lock(&cookie->lock);
-	list_for_each_entry_safe(pin, next, &cookie->pins, node)
-		if (pin->dev == dev)
-			list_move(&pin->node, &mine);
-	mutex_unlock(&cookie->lock);
-
-	list_for_each_entry_safe(pin, next, &mine, node) {
-		doorbell_put(pin->db, dev);
-		kfree(pin);
+	iommu_group_mutex_assert(dev);
+	hlist_for_each_entry(b, dev_bindings(dev), node) {
+		if (b->cur && (!cookie || b->cur->cookie != cookie)) {
+			doorbell_put(b->cur, dev);
+			b->cur = NULL;
+		}
+		if (b->next) {
+			b->cur = b->next;
+			b->next = NULL;
+		}
 	}
 }
-EXPORT_SYMBOL_GPL(iommu_msi_domain_abort);
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_commit);
 
 /**
  * iommu_msi_cookie_destroy() - tear down a domain's MSI cookie
  * @domain: domain being freed
  *
- * Unmaps every doorbell and gives back every IOVA. Descriptors that still
- * hold a doorbell keep only its bookkeeping alive until
- * iommu_msi_release(). Called by iommu_domain_free(); safe without a cookie.
+ * Unmaps every doorbell and gives back every IOVA. Bindings that still
+ * hold a doorbell keep only its bookkeeping alive until they let it go.
+ * Called by iommu_domain_free(); safe without a cookie.
  *
  * Context: process context, may sleep.
  */
@@ -753,17 +1085,6 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 	if (!cookie)
 		return;
 	domain->msi_cookie = NULL;
-
-	/* An install without its commit or abort: drop what it held. */
-	if (WARN_ON(!list_empty(&cookie->pins))) {
-		struct iommu_msi_pin *pin, *next;
-
-		list_for_each_entry_safe(pin, next, &cookie->pins, node) {
-			list_del(&pin->node);
-			doorbell_put(pin->db, pin->dev);
-			kfree(pin);
-		}
-	}
 
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Internals of the MSI cookie core shared with its KUnit suite. */
+/*
+ * Internals of the MSI cookie core, shared with the IOMMU core (domain
+ * switches), debugfs and the KUnit suite.
+ */
 #ifndef __IOMMU_MSI_INTERNAL_H
 #define __IOMMU_MSI_INTERNAL_H
 
@@ -10,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/xarray.h>
 
+struct device;
 struct iommu_domain;
 struct msi_desc;
 
@@ -20,41 +24,116 @@ struct iommu_msi_hw_region {
 	phys_addr_t		last;
 };
 
+/*
+ * A software MSI window, shared by every window cookie with the same base,
+ * size and granule. A doorbell page holds one slot of it for as long as
+ * any domain maps it there or any MSI uses it, so its IOVA is the same in
+ * every such domain: MSIs keep their messages when their device changes
+ * domain, and can be set up while it is in none.
+ */
+struct iommu_msi_window {
+	struct list_head	node;		/* in iommu_msi_windows */
+	dma_addr_t		base;
+	size_t			size;
+	unsigned int		shift;		/* log2 of a slot */
+	unsigned int		refs;		/* cookies + live slots */
+	unsigned long		nr_slots;
+	unsigned long		*used;		/* slot bitmap */
+	struct xarray		slots;		/* phys >> shift -> slot */
+};
+
+struct iommu_msi_slot {
+	struct iommu_msi_window	*window;
+	phys_addr_t		phys;
+	unsigned long		index;
+	unsigned int		refs;		/* doorbells + bindings */
+};
+
+/* A doorbell page mapped in one cookie's domain. */
 struct iommu_msi_doorbell {
 	struct iommu_msi_cookie	*cookie;
 	phys_addr_t		phys;		/* granule aligned */
 	dma_addr_t		iova;
-	unsigned int		users;
-	bool			mapped;		/* false once the domain died */
+	struct iommu_msi_slot	*slot;		/* window cookies */
+	unsigned int		users;		/* bindings */
+	bool			mapped;		/* false once unmapped */
+};
+
+/*
+ * What one device's MSIs use of one doorbell page: the IOVA their messages
+ * hold. It lives as long as one of its MSIs does, whatever domains the
+ * device goes through, and is only touched under the device's group mutex.
+ */
+struct iommu_msi_binding {
+	struct hlist_node	node;		/* in dev->iommu->msi_bindings */
+	struct device		*dev;
+	phys_addr_t		phys;		/* page, or the doorbell if untranslated */
+	dma_addr_t		iova;
+	unsigned int		shift;		/* 0: used untranslated */
+	unsigned int		users;		/* MSI descriptors */
+	struct iommu_msi_slot	*slot;		/* window IOVA: held here */
+	struct iommu_msi_doorbell *home;	/* allocator IOVA: its owner */
+	struct iommu_msi_doorbell *cur;		/* window mapping in use now */
+	struct iommu_msi_doorbell *next;	/* during a domain switch */
 };
 
 struct iommu_msi_cookie {
 	struct list_head	node;		/* in the debugfs listing */
 	const void		*owner;		/* who created it */
-	/* One for the domain, one per doorbell still held by an msi_desc. */
+	/* One for the domain, one per doorbell still held by a binding. */
 	struct kref		ref;
-	/* Serialises prepare, release and destroy; never taken by compose. */
+	/* Serialises the doorbells below; never taken by compose. */
 	struct mutex		lock;
 	struct iommu_domain	*domain;	/* NULL after destroy */
-	unsigned int		shift;		/* log2 of the granule */
-	struct xarray		doorbells;	/* phys >> shift -> doorbell */
+	/* log2 of the granule; 0 until the first map, when it is final. */
+	unsigned int		shift;
+	struct xarray		doorbells;	/* phys >> PAGE_SHIFT -> doorbell */
 	struct list_head	hw_regions;
-	struct list_head	pins;		/* held by domain install */
 	/* IOVA source: the DMA allocator if set, else the window below. */
 	const struct iommu_msi_iova_ops *dma_ops;
 	dma_addr_t		base;
-	unsigned long		nr_slots;
-	unsigned long		*slots;
+	size_t			size;
+	struct iommu_msi_window	*window;	/* once the granule is known */
 };
 
 /* Every live cookie, for debugfs; never taken on the prepare path. */
 extern struct list_head iommu_msi_cookies;
 extern struct mutex iommu_msi_cookies_lock;
 
+#ifdef CONFIG_IOMMU_MSI_COOKIE
+/* Called by the IOMMU core for each device of a group that changes domain. */
+int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
+				 bool must_succeed);
+void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new);
+void iommu_msi_dev_switch_abort(struct device *dev);
+#else
+static inline int iommu_msi_dev_switch_prepare(struct device *dev,
+					       struct iommu_domain *new,
+					       bool must_succeed)
+{
+	return 0;
+}
+
+static inline void iommu_msi_dev_switch_commit(struct device *dev,
+					       struct iommu_domain *new)
+{
+}
+
+static inline void iommu_msi_dev_switch_abort(struct device *dev)
+{
+}
+#endif
+
+/* Provided by the IOMMU core: the lock that keeps a device's domain. */
+struct iommu_domain *iommu_msi_group_lock(struct device *dev);
+void iommu_msi_group_unlock(struct device *dev);
+
 #if IS_ENABLED(CONFIG_KUNIT)
 int iommu_msi_domain_prepare(struct iommu_domain *domain,
 			     struct msi_desc *desc, phys_addr_t doorbell,
 			     u64 limit);
+void iommu_msi_domain_release(struct msi_desc *desc);
+u64 iommu_msi_addr_limit(const struct msi_desc *desc);
 #endif
 
 #endif /* __IOMMU_MSI_INTERNAL_H */

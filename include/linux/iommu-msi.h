@@ -6,7 +6,8 @@
  * IOVA window it reserved or by the DMA-API IOVA allocator. Irqchip drivers
  * then call iommu_msi_prepare() when an MSI is allocated,
  * iommu_msi_compose() when its message is written and iommu_msi_release()
- * when it is freed. See Documentation/iommu/msi-cookie.rst.
+ * when it is freed. The IOMMU core keeps the doorbells of live MSIs mapped
+ * when a device changes domain. See Documentation/iommu/msi-cookie.rst.
  */
 #ifndef __LINUX_IOMMU_MSI_H
 #define __LINUX_IOMMU_MSI_H
@@ -45,10 +46,6 @@ int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell);
 void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg);
 void iommu_msi_release(struct msi_desc *desc);
 
-int iommu_msi_domain_install(struct iommu_domain *domain, struct device *dev);
-void iommu_msi_domain_commit(struct iommu_domain *domain, struct device *dev);
-void iommu_msi_domain_abort(struct iommu_domain *domain, struct device *dev);
-
 #else /* CONFIG_IOMMU_MSI_COOKIE */
 
 static inline int iommu_msi_cookie_create_window(struct iommu_domain *domain,
@@ -86,22 +83,6 @@ static inline void iommu_msi_compose(const struct msi_desc *desc,
 }
 
 static inline void iommu_msi_release(struct msi_desc *desc)
-{
-}
-
-static inline int iommu_msi_domain_install(struct iommu_domain *domain,
-					   struct device *dev)
-{
-	return 0;
-}
-
-static inline void iommu_msi_domain_commit(struct iommu_domain *domain,
-					   struct device *dev)
-{
-}
-
-static inline void iommu_msi_domain_abort(struct iommu_domain *domain,
-					  struct device *dev)
 {
 }
 
