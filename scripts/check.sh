@@ -58,6 +58,14 @@ else
 fi
 rm -f "$cp_out"
 
+# Kconfig: no unmet dependency in the corner cases of our symbols.
+if kc_out=$("$REPO/scripts/kconfig-check.sh" "$TREE" "$REPO/build/kconfig-check" 2>&1); then
+	result kconfig ok "VFIO without IOMMU_SUPPORT, GICv3 without IOMMU, SMMUv3 + ITS: no unmet dependency"
+else
+	echo "$kc_out"
+	result kconfig FAIL "see above"
+fi
+
 # kernel-doc
 kd_out=$(mktemp)
 kd_files=$(echo "$kfiles" | grep -v '_test\.c$\|kunit' || true)

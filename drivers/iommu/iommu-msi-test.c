@@ -21,6 +21,7 @@
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/msi.h>
+#include <linux/pci.h>
 #include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
@@ -67,6 +68,9 @@ struct mock_domain {
 	int			fail_map_err;
 	bool			fail_unmap;	/* next unmap unmaps nothing */
 	int			last_prot;
+	atomic_t		seq;		/* map and unmap calls, in order */
+	int			last_map_seq;
+	int			last_unmap_seq;
 
 	/* The mock DMA-API IOVA allocator: first fit from MOCK_DMA_BASE. */
 	spinlock_t		dma_lock;	/* protects dma_slots */
@@ -117,6 +121,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 		return -EINVAL;
 	}
 	WRITE_ONCE(md->last_prot, prot);
+	WRITE_ONCE(md->last_map_seq, atomic_inc_return(&md->seq));
 
 	for (i = 0; i < pgcount; i++) {
 		ret = xa_insert(&md->table, index + i,
@@ -142,6 +147,7 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	size_t i;
 
 	atomic_inc(&md->unmaps);
+	WRITE_ONCE(md->last_unmap_seq, atomic_inc_return(&md->seq));
 	if (READ_ONCE(md->fail_unmap)) {
 		WRITE_ONCE(md->fail_unmap, false);
 		return 0;
@@ -379,11 +385,73 @@ static struct msi_desc *new_desc(struct kunit *test)
 	return new_desc_for(test, test->priv);
 }
 
+/*
+ * Test devices sit behind a mock IOMMU: the core keeps their doorbell
+ * bindings in dev->iommu, and asks the IOMMU for their software MSI window
+ * when they are blocked. They have no iommu_group: each case plays the
+ * part of the group mutex itself.
+ */
+struct mock_dev_iommu {
+	struct dev_iommu	iommu;
+	dma_addr_t		sw_msi_base;
+	size_t			sw_msi_size;	/* 0: no SW_MSI region */
+};
+
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct mock_dev_iommu *mdi =
+		container_of(dev->iommu, struct mock_dev_iommu, iommu);
+	struct iommu_resv_region *region;
+
+	if (!mdi->sw_msi_size)
+		return;
+	region = iommu_alloc_resv_region(mdi->sw_msi_base, mdi->sw_msi_size,
+					 IOMMU_WRITE | IOMMU_MMIO,
+					 IOMMU_RESV_SW_MSI, GFP_KERNEL);
+	if (region)
+		list_add_tail(&region->list, head);
+}
+
+static const struct iommu_ops mock_iommu_ops = {
+	.get_resv_regions	= mock_get_resv_regions,
+};
+
+static struct iommu_device mock_iommu = {
+	.ops	= &mock_iommu_ops,
+};
+
+static void mock_dev_iommu_cleanup(void *data)
+{
+	struct device *dev = data;
+
+	WARN_ON(dev->iommu && !hlist_empty(&dev->iommu->msi_bindings));
+	dev->iommu = NULL;
+}
+
+/* The SW_MSI region of a test device: the mock window, 4 pages. */
+static struct mock_dev_iommu *give_mock_iommu(struct kunit *test,
+					      struct device *dev)
+{
+	struct mock_dev_iommu *mdi;
+
+	mdi = kunit_kzalloc(test, sizeof(*mdi), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mdi);
+	mdi->iommu.iommu_dev = &mock_iommu;
+	mdi->sw_msi_base = MOCK_WIN_BASE;
+	mdi->sw_msi_size = 4 * PAGE_SIZE;
+	dev->iommu = &mdi->iommu;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_dev_iommu_cleanup,
+							dev), 0);
+	return mdi;
+}
+
 static struct device *new_dev(struct kunit *test, const char *name)
 {
 	struct device *dev = kunit_device_register(test, name);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	give_mock_iommu(test, dev);
 	return dev;
 }
 
@@ -445,12 +513,22 @@ static u64 compose_addr(const struct msi_desc *desc, phys_addr_t doorbell)
 	return msg_addr(&msg);
 }
 
+/* The doorbell mapping an MSI uses in its device's domain, if any. */
+static struct iommu_msi_doorbell *desc_db(const struct msi_desc *desc)
+{
+	struct iommu_msi_binding *b = desc->iommu_binding;
+
+	if (!b)
+		return NULL;
+	return b->cur ? b->cur : b->home;
+}
+
 static void expect_untranslated(struct kunit *test,
 				const struct msi_desc *desc)
 {
 	KUNIT_EXPECT_EQ(test, desc_shift(desc), 0);
 	KUNIT_EXPECT_EQ(test, desc_iova(desc), 0);
-	KUNIT_EXPECT_NULL(test, desc->iommu_doorbell);
+	KUNIT_EXPECT_NULL(test, desc_db(desc));
 }
 
 static void expect_translated(struct kunit *test, struct mock_domain *md,
@@ -458,7 +536,7 @@ static void expect_translated(struct kunit *test, struct mock_domain *md,
 {
 	KUNIT_EXPECT_EQ(test, desc_shift(desc), md->shift);
 	KUNIT_EXPECT_EQ(test, desc_iova(desc), iova);
-	KUNIT_EXPECT_NOT_NULL(test, desc->iommu_doorbell);
+	KUNIT_EXPECT_NOT_NULL(test, desc_db(desc));
 }
 
 static void expect_mapped(struct kunit *test, struct mock_domain *md,
@@ -566,7 +644,8 @@ static void window_first_doorbell_at_base(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->syncs), 0);
 	/* Devices only ever write a doorbell, and it is MMIO. */
-	KUNIT_EXPECT_EQ(test, md->last_prot, IOMMU_WRITE | IOMMU_MMIO);
+	KUNIT_EXPECT_EQ(test, md->last_prot,
+			IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO);
 }
 
 static void window_second_doorbell_next_slot(struct kunit *test)
@@ -580,7 +659,7 @@ static void window_second_doorbell_next_slot(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
 	expect_translated(test, md, a, MOCK_WIN_BASE);
 	expect_translated(test, md, b, MOCK_WIN_BASE + granule);
-	KUNIT_EXPECT_PTR_NE(test, a->iommu_doorbell, b->iommu_doorbell);
+	KUNIT_EXPECT_PTR_NE(test, desc_db(a), desc_db(b));
 	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
 	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
 	expect_mapped(test, md, MOCK_WIN_BASE + granule, mock_db(1));
@@ -625,25 +704,112 @@ static void window_at_iova_zero(struct kunit *test)
 	expect_composed(test, md, desc, db, 0);
 }
 
-/* With several page sizes, the doorbell granule is the smallest one. */
-static void granule_is_smallest_page_size(struct kunit *test)
+/*
+ * With several page sizes, the doorbell granule is the smallest one (but
+ * no smaller than PAGE_SIZE), as the domain has them at the first map.
+ */
+static void granule_from_page_sizes(struct kunit *test)
 {
 	struct mock_domain *md;
 	struct msi_desc *desc = new_desc(test);
-	dma_addr_t base = MOCK_WIN_BASE + SZ_4K;
+	dma_addr_t base = MOCK_WIN_BASE + SZ_64K;
 	phys_addr_t db = mock_db_off(0, 0xf04);
 
 	/* 4K, 2M and 1G pages, as an Arm LPAE table with a 4K granule. */
 	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
 			     BIT(12) | BIT(21) | BIT(30));
-	/* Only the smallest page size constrains the window. */
-	KUNIT_ASSERT_EQ(test, create_window(md, base, 8 * SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, create_window(md, base, 8 * SZ_64K), 0);
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
-	KUNIT_EXPECT_EQ(test, desc_shift(desc), 12);
+	KUNIT_EXPECT_EQ(test, desc_shift(desc), max(12, PAGE_SHIFT));
+}
+
+/*
+ * Some drivers (arm-smmu) narrow pgsize_bitmap only when they attach the
+ * domain, after its owner made the cookie: the first doorbell takes the
+ * granule the domain has by then.
+ */
+static void granule_narrowed_after_cookie(struct kunit *test)
+{
+	struct mock_domain *md;
+	struct msi_desc *desc = new_desc(test);
+	dma_addr_t base = MOCK_WIN_BASE;
+	phys_addr_t db = mock_db_off(0, 0xf04);
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
+			     SZ_4K | SZ_64K | SZ_2M | SZ_512M);
+	KUNIT_ASSERT_EQ(test, create_window(md, base, 16 * SZ_64K), 0);
+	/* Attach finalises it with a 64K granule. */
+	md->domain.pgsize_bitmap = SZ_64K | SZ_512M;
+	md->shift = 16;
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
+	KUNIT_EXPECT_EQ(test, desc_shift(desc), 16);
 	expect_translated(test, md, desc, base);
-	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
 	expect_mapped(test, md, base, db);
 	expect_composed(test, md, desc, db, base);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+}
+
+/* A granule that changes under live doorbells is refused cleanly. */
+static void granule_change_under_doorbells_refused(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 16);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	md->domain.pgsize_bitmap = SZ_64K;
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, b, mock_db(1)), -EINVAL);
+	expect_untranslated(test, b);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	md->domain.pgsize_bitmap = SZ_4K;
+}
+
+/* A window the finalised granule does not divide: refused cleanly. */
+static void granule_window_misfit_refused(struct kunit *test)
+{
+	struct mock_domain *md;
+	struct msi_desc *desc = new_desc(test);
+
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K | SZ_64K);
+	KUNIT_ASSERT_EQ(test, create_window(md, MOCK_WIN_BASE + SZ_4K,
+					    16 * SZ_4K), 0);
+	md->domain.pgsize_bitmap = SZ_64K;
+	md->shift = 16;
+	KUNIT_EXPECT_EQ(test, mock_prepare(md, desc, mock_db(0)), -EINVAL);
+	expect_untranslated(test, desc);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 0);
+}
+
+/* A doorbell is only written: no read, no instruction fetch. */
+static void map_prot_write_noexec_mmio(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, new_desc(test), mock_db(0)), 0);
+	KUNIT_EXPECT_EQ(test, md->last_prot,
+			IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO);
+}
+
+/* A PCI function that can only do 32-bit MSIs gets a 32-bit limit. */
+static void addr_limit_no_64bit_msi(struct kunit *test)
+{
+	struct pci_dev *pdev = kunit_kzalloc(test, sizeof(*pdev), GFP_KERNEL);
+	struct msi_desc desc = {};
+
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	pdev->dev.bus = &pci_bus_type;
+	desc.dev = &pdev->dev;
+	desc.pci.msi_attrib.is_msix = 1;
+	KUNIT_EXPECT_EQ(test, iommu_msi_addr_limit(&desc), U64_MAX);
+	pdev->no_64bit_msi = 1;
+	KUNIT_EXPECT_EQ(test, iommu_msi_addr_limit(&desc), U32_MAX);
+	pdev->no_64bit_msi = 0;
+	desc.pci.msi_attrib.is_msix = 0;
+	KUNIT_EXPECT_EQ(test, iommu_msi_addr_limit(&desc), U32_MAX);
+	desc.pci.msi_attrib.is_64 = 1;
+	KUNIT_EXPECT_EQ(test, iommu_msi_addr_limit(&desc), U64_MAX);
+	/* Not PCI: no limit. */
+	KUNIT_EXPECT_EQ(test, iommu_msi_addr_limit(new_desc(test)), U64_MAX);
 }
 
 static void same_doorbell_shares_mapping(struct kunit *test)
@@ -657,8 +823,8 @@ static void same_doorbell_shares_mapping(struct kunit *test)
 		desc[i] = new_desc(test);
 		KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(0)), 0);
 		expect_translated(test, md, desc[i], MOCK_WIN_BASE);
-		KUNIT_EXPECT_PTR_EQ(test, desc[i]->iommu_doorbell,
-				    desc[0]->iommu_doorbell);
+		KUNIT_EXPECT_PTR_EQ(test, desc_db(desc[i]),
+				    desc_db(desc[0]));
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
@@ -688,7 +854,7 @@ static void same_page_offsets_share(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, db_b), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
-	KUNIT_EXPECT_PTR_EQ(test, a->iommu_doorbell, b->iommu_doorbell);
+	KUNIT_EXPECT_PTR_EQ(test, desc_db(a), desc_db(b));
 	expect_mapped(test, md, MOCK_WIN_BASE, db_a);
 	expect_composed(test, md, a, db_a, MOCK_WIN_BASE);
 	expect_composed(test, md, b, db_b, MOCK_WIN_BASE);
@@ -711,7 +877,7 @@ static void shared_across_devices(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
 	expect_translated(test, md, a, MOCK_WIN_BASE);
 	expect_translated(test, md, b, MOCK_WIN_BASE);
-	KUNIT_EXPECT_PTR_EQ(test, a->iommu_doorbell, b->iommu_doorbell);
+	KUNIT_EXPECT_PTR_EQ(test, desc_db(a), desc_db(b));
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
 
@@ -1396,10 +1562,10 @@ static void reprepare_releases_old(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(1)), 0);
-	/* The old slot was freed first, so the new doorbell reuses it. */
-	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	/* The new doorbell was mapped while the old one still held slot 0. */
+	expect_translated(test, md, desc, MOCK_WIN_BASE + SZ_4K);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
-	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(1));
+	expect_mapped(test, md, MOCK_WIN_BASE + SZ_4K, mock_db(1));
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
 
@@ -1582,7 +1748,7 @@ static void destroy_then_recreate(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, cur, mock_db(0)), 0);
 	expect_translated(test, md, cur, MOCK_WIN_HIGH);
-	KUNIT_EXPECT_PTR_NE(test, cur->iommu_doorbell, old->iommu_doorbell);
+	KUNIT_EXPECT_PTR_NE(test, desc_db(cur), desc_db(old));
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
 
 	iommu_msi_release(old);
@@ -1597,11 +1763,11 @@ static void destroy_then_recreate(struct kunit *test)
 }
 
 /*
- * An unmap that fails leaves the doorbell possibly reachable at its IOVA:
- * the IOVA must not serve another doorbell, and the next prepare of the
- * same doorbell works.
+ * An unmap that fails leaves the doorbell reachable at its IOVA: it stays
+ * mapped and listed, never serves another doorbell, and its next user
+ * takes it over.
  */
-static void release_unmap_failure_retires_iova(struct kunit *test)
+static void release_unmap_failure_keeps_mapping(struct kunit *test)
 {
 	struct mock_domain *md = mock_window(test, SZ_4K, 4);
 	struct msi_desc *a = new_desc(test);
@@ -1613,16 +1779,31 @@ static void release_unmap_failure_retires_iova(struct kunit *test)
 	iommu_msi_release(a);
 	expect_untranslated(test, a);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
 
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
 	expect_translated(test, md, b, MOCK_WIN_BASE + SZ_4K);
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(0)), 0);
-	expect_translated(test, md, c, MOCK_WIN_BASE + 2 * SZ_4K);
+	expect_translated(test, md, c, MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
 
-	/* The stale entry the failed unmap left, for the leak check. */
-	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE),
-			mock_page(md, mock_db(0)));
-	xa_erase(&md->table, MOCK_WIN_BASE >> md->shift);
+	/* Now it goes for real. */
+	iommu_msi_release(c);
+	KUNIT_EXPECT_EQ(test, mock_lookup(md, MOCK_WIN_BASE), MOCK_UNMAPPED);
+}
+
+/* Re-prepare maps the new doorbell before it unmaps the old one. */
+static void reprepare_maps_new_first(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(1)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	KUNIT_EXPECT_LT(test, md->last_map_seq, md->last_unmap_seq);
+	expect_translated(test, md, desc, MOCK_WIN_BASE + SZ_4K);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
 }
 
 #define MANY_DOORBELLS		256
@@ -1665,8 +1846,8 @@ static void many_doorbells(struct kunit *test)
 		second[i] = new_desc(test);
 		KUNIT_ASSERT_EQ(test, mock_prepare(md, second[i], many_db(i)),
 				0);
-		KUNIT_EXPECT_PTR_EQ(test, second[i]->iommu_doorbell,
-				    first[i]->iommu_doorbell);
+		KUNIT_EXPECT_PTR_EQ(test, desc_db(second[i]),
+				    desc_db(first[i]));
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), MANY_DOORBELLS);
 
@@ -1790,6 +1971,11 @@ static void stress_stop(void *data)
 	}
 }
 
+static const char *const stress_names[STRESS_WORKERS] = {
+	"iommu-msi-stress-0", "iommu-msi-stress-1",
+	"iommu-msi-stress-2", "iommu-msi-stress-3",
+};
+
 static void stress_domains(struct kunit *test, struct stress_domain *sds,
 			   unsigned int nr_domains)
 {
@@ -1819,8 +2005,10 @@ static void stress_domains(struct kunit *test, struct stress_domain *sds,
 		st = &run->threads[i];
 		st->errors = &run->errors;
 		if (i < STRESS_WORKERS) {
+			/* Each device has its own group mutex: no lock here. */
 			st->sd = &sds[i % nr_domains];
-			st->desc = new_desc(test);
+			st->desc = new_desc_for(test,
+						new_dev(test, stress_names[i]));
 		} else {
 			st->sd = &sds[i - STRESS_WORKERS];
 		}
@@ -1912,9 +2100,9 @@ static void stress_two_domains(struct kunit *test)
 }
 
 /*
- * Domain switches walk the device's real MSI descriptors, so these cases
- * give a test device MSI device data and descriptors through the genirq
- * helpers (hence a built-in test).
+ * Domain switches. The IOMMU core calls the switch hooks for every device
+ * of a group, under the group mutex; these cases call them the same way
+ * for one device with three MSIs: two on doorbell 0, one on doorbell 1.
  */
 #define SWITCH_MSIS		3
 
@@ -1923,53 +2111,28 @@ struct msi_dev {
 	struct msi_desc		*desc[SWITCH_MSIS];
 };
 
-static void msi_dev_cleanup(void *data)
-{
-	struct msi_dev *md = data;
-	unsigned int i;
-
-	for (i = 0; i < SWITCH_MSIS; i++)
-		iommu_msi_release(md->desc[i]);
-	msi_lock_descs(md->dev);
-	msi_free_msi_descs(md->dev);
-	msi_unlock_descs(md->dev);
-}
-
 static struct msi_dev *msi_dev_new(struct kunit *test)
 {
-	struct msi_desc template = { .nvec_used = 1 };
-	struct msi_desc *desc;
 	struct msi_dev *md;
-	unsigned int i = 0;
+	unsigned int i;
 
 	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, md);
 	md->dev = new_dev(test, "iommu-msi-test-switch");
-	KUNIT_ASSERT_EQ(test, msi_setup_device_data(md->dev), 0);
-
-	msi_lock_descs(md->dev);
-	for (i = 0; i < SWITCH_MSIS; i++) {
-		template.msi_index = i;
-		if (msi_insert_msi_desc(md->dev, &template))
-			break;
-	}
-	i = 0;
-	msi_for_each_desc(desc, md->dev, MSI_DESC_ALL)
-		md->desc[i++] = desc;
-	msi_unlock_descs(md->dev);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, msi_dev_cleanup,
-							md), 0);
-	KUNIT_ASSERT_EQ(test, i, SWITCH_MSIS);
+	for (i = 0; i < SWITCH_MSIS; i++)
+		md->desc[i] = new_desc_for(test, md->dev);
 	return md;
 }
 
-/* MSIs 0 and 1 on doorbell 0, MSI 2 on doorbell 1, all in @from. */
 static void msi_dev_prepare(struct kunit *test, struct msi_dev *md,
-			    struct mock_domain *from)
+			    struct iommu_domain *from)
 {
-	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[0], mock_db(0)), 0);
-	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[1], mock_db(0)), 0);
-	KUNIT_ASSERT_EQ(test, mock_prepare(from, md->desc[2], mock_db(1)), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_prepare(from, md->desc[0],
+						       mock_db(0), U64_MAX), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_prepare(from, md->desc[1],
+						       mock_db(0), U64_MAX), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_domain_prepare(from, md->desc[2],
+						       mock_db(1), U64_MAX), 0);
 }
 
 static void expect_msis_at(struct kunit *test, struct msi_dev *md,
@@ -1982,33 +2145,59 @@ static void expect_msis_at(struct kunit *test, struct msi_dev *md,
 	expect_composed(test, in, md->desc[2], mock_db(1), iova1);
 }
 
-static void switch_install_then_commit(struct kunit *test)
+/* Both doorbells mapped in @in at the window's first two slots. */
+static void expect_doorbells_in(struct kunit *test, struct msi_dev *md,
+				struct mock_domain *in)
+{
+	expect_mapped(test, in, MOCK_WIN_BASE, mock_db(0));
+	expect_mapped(test, in, MOCK_WIN_BASE + mock_granule(in), mock_db(1));
+	KUNIT_EXPECT_EQ(test, mock_count(in), 2);
+	KUNIT_EXPECT_PTR_EQ(test, desc_db(md->desc[0])->cookie,
+			    in->domain.msi_cookie);
+	KUNIT_EXPECT_PTR_EQ(test, desc_db(md->desc[2])->cookie,
+			    in->domain.msi_cookie);
+}
+
+static int switch_to(struct msi_dev *md, struct iommu_domain *to)
+{
+	int ret = iommu_msi_dev_switch_prepare(md->dev, to, false);
+
+	if (!ret)
+		iommu_msi_dev_switch_commit(md->dev, to);
+	return ret;
+}
+
+static struct iommu_domain *blocked_domain(struct kunit *test)
+{
+	return &mock_domain_new(test, IOMMU_DOMAIN_BLOCKED, SZ_4K)->domain;
+}
+
+static void switch_prepare_then_commit(struct kunit *test)
 {
 	struct mock_domain *from = mock_window(test, SZ_4K, 4);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
 	struct msi_dev *md = msi_dev_new(test);
 	struct msi_desc *other = new_desc(test);
 
-	msi_dev_prepare(test, md, from);
-	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_ASSERT_EQ(test, iommu_msi_dev_switch_prepare(md->dev,
+							   &to->domain, false),
 			0);
 	/* Valid in both domains while the switch is under way. */
 	expect_mapped(test, to, MOCK_WIN_BASE, mock_db(0));
 	expect_mapped(test, to, MOCK_WIN_BASE + SZ_4K, mock_db(1));
 	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
-	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+	expect_doorbells_in(test, md, from);
 	expect_msis_at(test, md, from, MOCK_WIN_BASE);
 
-	/* The new domain hands out the next free slot meanwhile. */
+	/* Another device gets the next free slot of the window meanwhile. */
 	KUNIT_ASSERT_EQ(test, mock_prepare(to, other, mock_db(2)), 0);
 	expect_translated(test, to, other, MOCK_WIN_BASE + 2 * SZ_4K);
 
-	iommu_msi_domain_commit(&to->domain, md->dev);
+	iommu_msi_dev_switch_commit(md->dev, &to->domain);
 	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
-	KUNIT_EXPECT_PTR_EQ(test, md->desc[0]->iommu_doorbell,
-			    md->desc[1]->iommu_doorbell);
-	KUNIT_EXPECT_PTR_EQ(test, md->desc[0]->iommu_doorbell->cookie,
-			    to->domain.msi_cookie);
+	KUNIT_EXPECT_PTR_EQ(test, md->desc[0]->iommu_binding,
+			    md->desc[1]->iommu_binding);
 	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 
 	/* The moved MSIs own their mappings in the new domain now. */
@@ -2021,99 +2210,79 @@ static void switch_install_then_commit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mock_count(to), 1);
 }
 
-static void switch_install_then_abort(struct kunit *test)
+static void switch_prepare_then_abort(struct kunit *test)
 {
 	struct mock_domain *from = mock_window(test, SZ_4K, 4);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
 	struct msi_dev *md = msi_dev_new(test);
-	void *old = NULL;
 
-	msi_dev_prepare(test, md, from);
-	old = md->desc[0]->iommu_doorbell;
-	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_ASSERT_EQ(test, iommu_msi_dev_switch_prepare(md->dev,
+							   &to->domain, false),
 			0);
-	iommu_msi_domain_abort(&to->domain, md->dev);
+	iommu_msi_dev_switch_abort(md->dev);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
-	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
-	KUNIT_EXPECT_PTR_EQ(test, (void *)md->desc[0]->iommu_doorbell, old);
+	expect_doorbells_in(test, md, from);
 	expect_msis_at(test, md, from, MOCK_WIN_BASE);
 
 	/* A second attempt is as good as the first. */
-	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			0);
-	iommu_msi_domain_commit(&to->domain, md->dev);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	expect_doorbells_in(test, md, to);
 	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 }
 
-static void switch_install_iova_taken(struct kunit *test)
+/* The new domain already maps doorbell 0 for another device: shared. */
+static void switch_shares_with_other_device(struct kunit *test)
 {
 	struct mock_domain *from = mock_window(test, SZ_4K, 4);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
 	struct msi_dev *md = msi_dev_new(test);
 	struct msi_desc *other = new_desc(test);
 
-	msi_dev_prepare(test, md, from);
-	/* Another device already uses the second IOVA for another doorbell. */
+	msi_dev_prepare(test, md, &from->domain);
 	KUNIT_ASSERT_EQ(test, mock_prepare(to, other, mock_db(0)), 0);
-	KUNIT_ASSERT_EQ(test, mock_prepare(to, new_desc(test), mock_db(3)), 0);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			-EBUSY);
-	/* Nothing left behind: only the other device's mappings. */
-	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
-	expect_mapped(test, to, MOCK_WIN_BASE + SZ_4K, mock_db(3));
-	KUNIT_EXPECT_EQ(test, other->iommu_doorbell->users, 1);
-	expect_msis_at(test, md, from, MOCK_WIN_BASE);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&to->maps), 2);
+	expect_doorbells_in(test, md, to);
+	KUNIT_EXPECT_PTR_EQ(test, desc_db(other), desc_db(md->desc[0]));
+	KUNIT_EXPECT_EQ(test, desc_db(other)->users, 2);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 }
 
-static void switch_install_map_failure(struct kunit *test)
+static void switch_map_failure(struct kunit *test)
 {
 	int err = test_error(test);
 	struct mock_domain *from = mock_window(test, SZ_4K, 4);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
 	struct msi_dev *md = msi_dev_new(test);
 
-	msi_dev_prepare(test, md, from);
+	msi_dev_prepare(test, md, &from->domain);
 	/* The first doorbell maps, the second fails. */
 	WRITE_ONCE(to->fail_map_err, err);
 	WRITE_ONCE(to->fail_map_at, atomic_read(&to->maps) + 2);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
+	KUNIT_EXPECT_EQ(test, iommu_msi_dev_switch_prepare(md->dev,
+							   &to->domain, false),
 			err);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
-	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+	expect_doorbells_in(test, md, from);
 	expect_msis_at(test, md, from, MOCK_WIN_BASE);
 
-	KUNIT_ASSERT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			0);
-	iommu_msi_domain_commit(&to->domain, md->dev);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
 	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 }
 
-static void switch_install_outside_window(struct kunit *test)
+static void switch_to_other_window(struct kunit *test)
 {
 	struct mock_domain *from = mock_window_at(test, SZ_4K, MOCK_WIN_HIGH,
 						  4);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
 	struct msi_dev *md = msi_dev_new(test);
 
-	msi_dev_prepare(test, md, from);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			-ERANGE);
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &to->domain), -ERANGE);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
 	expect_msis_at(test, md, from, MOCK_WIN_HIGH);
-}
-
-static void switch_install_into_dma_cookie(struct kunit *test)
-{
-	struct mock_domain *from = mock_window(test, SZ_4K, 4);
-	struct mock_domain *to = mock_dma(test, SZ_4K);
-	struct msi_dev *md = msi_dev_new(test);
-
-	msi_dev_prepare(test, md, from);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			-EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&to->dma_allocs), 0);
 }
 
 static void switch_granules_differ(struct kunit *test)
@@ -2122,42 +2291,162 @@ static void switch_granules_differ(struct kunit *test)
 	struct mock_domain *to = mock_window(test, SZ_64K, 4);
 	struct msi_dev *md = msi_dev_new(test);
 
-	msi_dev_prepare(test, md, from);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, md->dev),
-			-EINVAL);
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &to->domain), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	expect_msis_at(test, md, from, MOCK_WIN_BASE);
 }
 
-static void switch_without_cookie_or_msis(struct kunit *test)
+/*
+ * An allocator IOVA (a DMA-API domain, say the parent of a vDPA device)
+ * cannot be held in a window domain: refused, nothing taken, and its home
+ * mapping stays for when the device returns.
+ */
+static void switch_dma_to_window_refused(struct kunit *test)
+{
+	struct mock_domain *from = mock_dma(test, SZ_4K);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	u64 iova;
+
+	msi_dev_prepare(test, md, &from->domain);
+	iova = desc_iova(md->desc[0]);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &to->domain), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&to->maps), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+
+	/* Blocked and back home: the same IOVA, still mapped. */
+	KUNIT_ASSERT_EQ(test, switch_to(md, blocked_domain(test)), 0);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &from->domain), 0);
+	KUNIT_EXPECT_EQ(test, desc_iova(md->desc[0]), iova);
+	expect_mapped(test, from, iova, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&from->maps), 2);
+}
+
+/* An MSI used untranslated (identity domain) would fault in a window. */
+static void switch_untranslated_to_window_refused(struct kunit *test)
+{
+	struct mock_domain *ident = mock_domain_new(test,
+						    IOMMU_DOMAIN_IDENTITY,
+						    SZ_4K);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, &ident->domain);
+	expect_untranslated(test, md->desc[0]);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &to->domain), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+
+	/* A translated MSI cannot go to an identity domain either. */
+	iommu_msi_release(md->desc[0]);
+	iommu_msi_release(md->desc[1]);
+	iommu_msi_release(md->desc[2]);
+	msi_dev_prepare(test, md, &to->domain);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &ident->domain), -EINVAL);
+	expect_doorbells_in(test, md, to);
+}
+
+/* A switch that must succeed goes ahead, and only reports. */
+static void switch_must_succeed(struct kunit *test)
+{
+	struct mock_domain *from = mock_dma(test, SZ_4K);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_EXPECT_EQ(test, iommu_msi_dev_switch_prepare(md->dev,
+							   &to->domain, true),
+			0);
+	iommu_msi_dev_switch_commit(md->dev, &to->domain);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 2);
+}
+
+/*
+ * Detach (to the blocking domain) then attach elsewhere: the old domain's
+ * mappings go with the device, the IOVAs stay, and the next domain maps
+ * them there.
+ */
+static void switch_detach_then_attach(struct kunit *test)
+{
+	struct mock_domain *a = mock_window(test, SZ_4K, 4);
+	struct mock_domain *b = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, &a->domain);
+	KUNIT_ASSERT_EQ(test, switch_to(md, blocked_domain(test)), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(a), 0);
+	KUNIT_EXPECT_NULL(test, desc_db(md->desc[0]));
+	expect_msis_at(test, md, a, MOCK_WIN_BASE);
+
+	KUNIT_ASSERT_EQ(test, switch_to(md, &b->domain), 0);
+	expect_doorbells_in(test, md, b);
+	expect_msis_at(test, md, b, MOCK_WIN_BASE);
+
+	/* And back to the first domain, directly. */
+	KUNIT_ASSERT_EQ(test, switch_to(md, &a->domain), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(b), 0);
+	expect_doorbells_in(test, md, a);
+}
+
+/*
+ * MSIs set up while the device is blocked take their slot in its SW_MSI
+ * window; the first attach maps them there.
+ */
+static void switch_prepared_while_blocked(struct kunit *test)
+{
+	struct iommu_domain *blocked = blocked_domain(test);
+	struct mock_domain *to = mock_window(test, PAGE_SIZE, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	msi_dev_prepare(test, md, blocked);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
+	KUNIT_EXPECT_NULL(test, desc_db(md->desc[0]));
+	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	expect_doorbells_in(test, md, to);
+	expect_msis_at(test, md, to, MOCK_WIN_BASE);
+}
+
+/* Without a SW_MSI region, a blocked device's doorbells stay physical. */
+static void switch_blocked_without_window(struct kunit *test)
+{
+	struct msi_dev *md = msi_dev_new(test);
+
+	container_of(md->dev->iommu, struct mock_dev_iommu,
+		     iommu)->sw_msi_size = 0;
+	msi_dev_prepare(test, md, blocked_domain(test));
+	expect_untranslated(test, md->desc[0]);
+	expect_compose_untouched(test, md->desc[2], mock_db(1));
+}
+
+/* A paging domain whose owner has not made a cookie yet: allowed. */
+static void switch_to_domain_without_cookie(struct kunit *test)
 {
 	struct mock_domain *from = mock_window(test, SZ_4K, 4);
 	struct mock_domain *bare = mock_domain_new(test,
 						   IOMMU_DOMAIN_UNMANAGED,
 						   SZ_4K);
 	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+
 	struct msi_dev *md = msi_dev_new(test);
 
-	msi_dev_prepare(test, md, from);
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&bare->domain, md->dev),
-			0);
-	iommu_msi_domain_commit(&bare->domain, md->dev);
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &bare->domain), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(bare), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
 	expect_msis_at(test, md, from, MOCK_WIN_BASE);
 
-	/* A device with no MSI data at all. */
-	KUNIT_EXPECT_EQ(test, iommu_msi_domain_install(&to->domain, test->priv),
-			0);
-	iommu_msi_domain_commit(&to->domain, test->priv);
+	/* A device with no MSIs has nothing to move. */
+	KUNIT_EXPECT_EQ(test, iommu_msi_dev_switch_prepare(test->priv, &to->domain, false), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
 }
 
 static int iommu_msi_test_init(struct kunit *test)
 {
-	struct device *dev = kunit_device_register(test, "iommu-msi-test");
-
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	test->priv = dev;
+	test->priv = new_dev(test, "iommu-msi-test");
 	return 0;
 }
 
@@ -2167,7 +2456,12 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE_PARAM(window_second_doorbell_next_slot, granule_gen_params),
 	KUNIT_CASE(window_reuses_first_free_slot),
 	KUNIT_CASE(window_at_iova_zero),
-	KUNIT_CASE(granule_is_smallest_page_size),
+	KUNIT_CASE(granule_from_page_sizes),
+	KUNIT_CASE(granule_narrowed_after_cookie),
+	KUNIT_CASE(granule_change_under_doorbells_refused),
+	KUNIT_CASE(granule_window_misfit_refused),
+	KUNIT_CASE(map_prot_write_noexec_mmio),
+	KUNIT_CASE(addr_limit_no_64bit_msi),
 	KUNIT_CASE_PARAM(same_doorbell_shares_mapping, granule_gen_params),
 	KUNIT_CASE_PARAM(same_page_offsets_share, granule_gen_params),
 	KUNIT_CASE(shared_across_devices),
@@ -2212,16 +2506,22 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(destroy_dma_live),
 	KUNIT_CASE(destroy_without_cookie),
 	KUNIT_CASE(destroy_then_recreate),
-	KUNIT_CASE(release_unmap_failure_retires_iova),
+	KUNIT_CASE(release_unmap_failure_keeps_mapping),
+	KUNIT_CASE(reprepare_maps_new_first),
 	KUNIT_CASE_PARAM(many_doorbells, granule_gen_params),
-	KUNIT_CASE(switch_install_then_commit),
-	KUNIT_CASE(switch_install_then_abort),
-	KUNIT_CASE(switch_install_iova_taken),
-	KUNIT_CASE_PARAM(switch_install_map_failure, map_error_gen_params),
-	KUNIT_CASE(switch_install_outside_window),
-	KUNIT_CASE(switch_install_into_dma_cookie),
+	KUNIT_CASE(switch_prepare_then_commit),
+	KUNIT_CASE(switch_prepare_then_abort),
+	KUNIT_CASE(switch_shares_with_other_device),
+	KUNIT_CASE_PARAM(switch_map_failure, map_error_gen_params),
+	KUNIT_CASE(switch_to_other_window),
 	KUNIT_CASE(switch_granules_differ),
-	KUNIT_CASE(switch_without_cookie_or_msis),
+	KUNIT_CASE(switch_dma_to_window_refused),
+	KUNIT_CASE(switch_untranslated_to_window_refused),
+	KUNIT_CASE(switch_must_succeed),
+	KUNIT_CASE(switch_detach_then_attach),
+	KUNIT_CASE(switch_prepared_while_blocked),
+	KUNIT_CASE(switch_blocked_without_window),
+	KUNIT_CASE(switch_to_domain_without_cookie),
 	KUNIT_CASE_SLOW(stress_one_domain),
 	KUNIT_CASE_SLOW(stress_two_domains),
 	{}

@@ -21,7 +21,6 @@
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
 
-#include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/kref.h>
@@ -41,139 +40,10 @@ LIST_HEAD(iommu_msi_cookies);
 /* Guards the list above, for debugfs; never taken by prepare. */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
 
-/* Every software MSI window in use; innermost lock of this file. */
-static LIST_HEAD(iommu_msi_windows);
-static DEFINE_MUTEX(iommu_msi_windows_lock);
-
-static size_t shift_size(unsigned int shift)
-{
-	return (size_t)1 << shift;
-}
-
 /* The MSI granule of a domain: its smallest page, but no less than ours. */
 static unsigned int domain_msi_shift(const struct iommu_domain *domain)
 {
 	return max_t(unsigned int, PAGE_SHIFT, __ffs(domain->pgsize_bitmap));
-}
-
-static bool window_fits(dma_addr_t base, size_t size, unsigned int shift)
-{
-	/* The slot bitmap is sized by an unsigned int. */
-	return size && IS_ALIGNED(base | size, shift_size(shift)) &&
-	       base + size - 1 >= base && size >> shift <= UINT_MAX;
-}
-
-/* The shared window of (@base, @size, @shift), with a reference. */
-static struct iommu_msi_window *window_get(dma_addr_t base, size_t size,
-					   unsigned int shift)
-{
-	struct iommu_msi_window *window;
-
-	mutex_lock(&iommu_msi_windows_lock);
-	list_for_each_entry(window, &iommu_msi_windows, node) {
-		if (window->base == base && window->size == size &&
-		    window->shift == shift) {
-			window->refs++;
-			goto out_unlock;
-		}
-	}
-	window = kzalloc(sizeof(*window), GFP_KERNEL);
-	if (!window)
-		goto out_unlock;
-	window->nr_slots = size >> shift;
-	window->used = bitmap_zalloc(window->nr_slots, GFP_KERNEL);
-	if (!window->used) {
-		kfree(window);
-		window = NULL;
-		goto out_unlock;
-	}
-	window->base = base;
-	window->size = size;
-	window->shift = shift;
-	window->refs = 1;
-	xa_init(&window->slots);
-	list_add(&window->node, &iommu_msi_windows);
-out_unlock:
-	mutex_unlock(&iommu_msi_windows_lock);
-	return window;
-}
-
-static void window_put_locked(struct iommu_msi_window *window)
-{
-	lockdep_assert_held(&iommu_msi_windows_lock);
-	if (--window->refs)
-		return;
-	list_del(&window->node);
-	xa_destroy(&window->slots);
-	bitmap_free(window->used);
-	kfree(window);
-}
-
-static void window_put(struct iommu_msi_window *window)
-{
-	mutex_lock(&iommu_msi_windows_lock);
-	window_put_locked(window);
-	mutex_unlock(&iommu_msi_windows_lock);
-}
-
-static dma_addr_t slot_iova(const struct iommu_msi_slot *slot)
-{
-	return slot->window->base +
-	       ((dma_addr_t)slot->index << slot->window->shift);
-}
-
-/* The slot of doorbell page @phys in @window, taken if it has none yet. */
-static struct iommu_msi_slot *slot_get(struct iommu_msi_window *window,
-				       phys_addr_t phys)
-{
-	unsigned long key = phys >> window->shift;
-	struct iommu_msi_slot *slot;
-	unsigned long index;
-
-	mutex_lock(&iommu_msi_windows_lock);
-	slot = xa_load(&window->slots, key);
-	if (slot) {
-		slot->refs++;
-		goto out_unlock;
-	}
-	index = find_first_zero_bit(window->used, window->nr_slots);
-	if (index >= window->nr_slots) {
-		slot = ERR_PTR(-ENOSPC);
-		goto out_unlock;
-	}
-	slot = kzalloc(sizeof(*slot), GFP_KERNEL);
-	if (!slot) {
-		slot = ERR_PTR(-ENOMEM);
-		goto out_unlock;
-	}
-	slot->window = window;
-	slot->phys = phys;
-	slot->index = index;
-	slot->refs = 1;
-	if (xa_insert(&window->slots, key, slot, GFP_KERNEL)) {
-		kfree(slot);
-		slot = ERR_PTR(-ENOMEM);
-		goto out_unlock;
-	}
-	__set_bit(index, window->used);
-	window->refs++;
-out_unlock:
-	mutex_unlock(&iommu_msi_windows_lock);
-	return slot;
-}
-
-static void slot_put(struct iommu_msi_slot *slot)
-{
-	struct iommu_msi_window *window = slot->window;
-
-	mutex_lock(&iommu_msi_windows_lock);
-	if (!--slot->refs) {
-		xa_erase(&window->slots, slot->phys >> window->shift);
-		__clear_bit(slot->index, window->used);
-		kfree(slot);
-		window_put_locked(window);
-	}
-	mutex_unlock(&iommu_msi_windows_lock);
 }
 
 static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
@@ -206,11 +76,11 @@ static void cookie_install(struct iommu_msi_cookie *cookie)
 	mutex_lock(&iommu_msi_cookies_lock);
 	list_add_tail(&cookie->node, &iommu_msi_cookies);
 	mutex_unlock(&iommu_msi_cookies_lock);
-	/* Pairs with domain_cookie(): prepare may run on another group. */
+	/* Pairs with iommu_msi_domain_cookie(): prepare may run on another group. */
 	smp_store_release(&cookie->domain->msi_cookie, cookie);
 }
 
-static struct iommu_msi_cookie *domain_cookie(struct iommu_domain *domain)
+struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain)
 {
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return NULL;
@@ -231,7 +101,7 @@ static void cookie_free(struct kref *ref)
 	list_for_each_entry_safe(region, next, &cookie->hw_regions, node)
 		kfree(region);
 	if (cookie->window)
-		window_put(cookie->window);
+		iommu_msi_window_put(cookie->window);
 	xa_destroy(&cookie->doorbells);
 	mutex_destroy(&cookie->lock);
 	kfree(cookie);
@@ -242,8 +112,8 @@ static void cookie_free(struct kref *ref)
  * some IOMMU drivers only narrow pgsize_bitmap when they attach the
  * domain, after its owner made the cookie.
  */
-static int cookie_fix_granule(struct iommu_msi_cookie *cookie,
-			      struct device *dev)
+int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,
+				 struct device *dev)
 {
 	unsigned int shift = domain_msi_shift(cookie->domain);
 
@@ -252,18 +122,18 @@ static int cookie_fix_granule(struct iommu_msi_cookie *cookie,
 		if (shift == cookie->shift)
 			return 0;
 		dev_err_ratelimited(dev, "IOMMU page size changed from %#zx to %#zx under live MSI doorbells\n",
-				    shift_size(cookie->shift),
-				    shift_size(shift));
+				    iommu_msi_shift_size(cookie->shift),
+				    iommu_msi_shift_size(shift));
 		return -EINVAL;
 	}
 	if (!cookie->dma_ops) {
-		if (!window_fits(cookie->base, cookie->size, shift)) {
+		if (!iommu_msi_window_fits(cookie->base, cookie->size, shift)) {
 			dev_err_ratelimited(dev, "MSI window [%pad +%#zx) does not fit IOMMU page size %#zx\n",
 					    &cookie->base, cookie->size,
-					    shift_size(shift));
+					    iommu_msi_shift_size(shift));
 			return -EINVAL;
 		}
-		cookie->window = window_get(cookie->base, cookie->size, shift);
+		cookie->window = iommu_msi_window_get(cookie->base, cookie->size, shift);
 		if (!cookie->window)
 			return -ENOMEM;
 	}
@@ -300,7 +170,7 @@ int iommu_msi_cookie_create_window(struct iommu_domain *domain,
 		return PTR_ERR(cookie);
 
 	/* The domain's page sizes can only narrow from here. */
-	if (!window_fits(base, size, domain_msi_shift(domain))) {
+	if (!iommu_msi_window_fits(base, size, domain_msi_shift(domain))) {
 		cookie_free(&cookie->ref);
 		return -EINVAL;
 	}
@@ -352,7 +222,7 @@ EXPORT_SYMBOL_GPL(iommu_msi_cookie_create_dma);
 int iommu_msi_cookie_add_hw_region(struct iommu_domain *domain,
 				   phys_addr_t start, size_t size)
 {
-	struct iommu_msi_cookie *cookie = domain_cookie(domain);
+	struct iommu_msi_cookie *cookie = iommu_msi_domain_cookie(domain);
 	struct iommu_msi_hw_region *region;
 	phys_addr_t last = start + size - 1;
 	int ret = 0;
@@ -378,7 +248,7 @@ out_unlock:
 }
 EXPORT_SYMBOL_GPL(iommu_msi_cookie_add_hw_region);
 
-static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
+bool iommu_msi_in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
 {
 	struct iommu_msi_hw_region *region;
 
@@ -389,7 +259,7 @@ static bool in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
 	return false;
 }
 
-static void report(struct device *dev, const char *fmt, ...)
+void iommu_msi_report(struct device *dev, const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
@@ -404,31 +274,31 @@ static void report(struct device *dev, const char *fmt, ...)
 	va_end(args);
 }
 
-static void doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
+/*
+ * Unmap a doorbell and give its IOVA back. If the IOMMU driver cannot
+ * unmap it, the doorbell stays mapped and listed, and its next user takes
+ * it over: its IOVA never serves anything else.
+ */
+static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
-	size_t granule = shift_size(cookie->shift);
+	size_t granule = iommu_msi_shift_size(cookie->shift);
 
 	lockdep_assert_held(&cookie->lock);
 	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
-	db->mapped = false;
 	/* iommu_unmap() syncs the IOTLB before it returns. */
-	if (iommu_unmap(cookie->domain, db->iova, granule) == granule) {
-		if (db->slot)
-			slot_put(db->slot);
-		else
-			cookie->dma_ops->free(cookie->domain, db->iova,
-					      granule);
-		db->slot = NULL;
-		return;
+	if (iommu_unmap(cookie->domain, db->iova, granule) != granule) {
+		iommu_msi_report(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
+		       &db->phys, &db->iova);
+		return false;
 	}
-	/*
-	 * It may still reach the doorbell: never hand that IOVA out again.
-	 * A window slot keeps pointing at this very doorbell, so it is
-	 * simply never given back.
-	 */
-	report(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; IOVA retired\n",
-	       &db->phys, &db->iova);
+	db->mapped = false;
+	if (db->slot)
+		iommu_msi_slot_put(db->slot);
+	else
+		cookie->dma_ops->free(cookie->domain, db->iova, granule);
+	db->slot = NULL;
+	return true;
 }
 
 /*
@@ -439,7 +309,7 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 					       struct device *dev,
 					       phys_addr_t page, u64 limit)
 {
-	size_t granule = shift_size(cookie->shift);
+	size_t granule = iommu_msi_shift_size(cookie->shift);
 	struct iommu_msi_doorbell *db;
 	int ret;
 
@@ -452,25 +322,25 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 		db->iova = cookie->dma_ops->alloc(cookie->domain, dev, granule,
 						  limit);
 		if (!db->iova) {
-			report(dev, "no IOVA left for MSI doorbell %pa\n",
+			iommu_msi_report(dev, "no IOVA left for MSI doorbell %pa\n",
 			       &page);
 			ret = -ENOSPC;
 			goto err_free;
 		}
 	} else {
-		db->slot = slot_get(cookie->window, page);
+		db->slot = iommu_msi_slot_get(cookie->window, page);
 		if (IS_ERR(db->slot)) {
 			ret = PTR_ERR(db->slot);
 			if (ret == -ENOSPC)
-				report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+				iommu_msi_report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
 				       &cookie->base, cookie->size, &page);
 			goto err_free;
 		}
-		db->iova = slot_iova(db->slot);
+		db->iova = iommu_msi_slot_iova(db->slot);
 	}
 	if (db->iova + granule - 1 > limit) {
 		ret = -ERANGE;
-		report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+		iommu_msi_report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
 		       &db->iova);
 		goto err_iova;
 	}
@@ -487,8 +357,10 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	db->mapped = true;
 	ret = xa_insert(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
 	if (ret) {
-		doorbell_unmap(db, dev);
-		goto err_free;
+		if (doorbell_unmap(db, dev))
+			goto err_free;
+		/* Left mapped: leak it rather than reuse its IOVA. */
+		return ERR_PTR(ret);
 	}
 	kref_get(&cookie->ref);
 	trace_iommu_msi_map(dev, page, db->iova, db->users);
@@ -496,7 +368,7 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 
 err_iova:
 	if (db->slot)
-		slot_put(db->slot);
+		iommu_msi_slot_put(db->slot);
 	else
 		cookie->dma_ops->free(cookie->domain, db->iova, granule);
 err_free:
@@ -505,9 +377,9 @@ err_free:
 }
 
 /* The mapping of @page in @cookie, with one more user. */
-static struct iommu_msi_doorbell *doorbell_get(struct iommu_msi_cookie *cookie,
-					       struct device *dev,
-					       phys_addr_t page, u64 limit)
+struct iommu_msi_doorbell *
+iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
+		       phys_addr_t page, u64 limit)
 {
 	struct iommu_msi_doorbell *db;
 
@@ -515,8 +387,8 @@ static struct iommu_msi_doorbell *doorbell_get(struct iommu_msi_cookie *cookie,
 	db = xa_load(&cookie->doorbells, page >> PAGE_SHIFT);
 	if (!db)
 		return doorbell_map(cookie, dev, page, limit);
-	if (db->iova + shift_size(cookie->shift) - 1 > limit) {
-		report(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+	if (db->iova + iommu_msi_shift_size(cookie->shift) - 1 > limit) {
+		iommu_msi_report(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
 		       &db->iova);
 		return ERR_PTR(-ERANGE);
 	}
@@ -525,26 +397,28 @@ static struct iommu_msi_doorbell *doorbell_get(struct iommu_msi_cookie *cookie,
 }
 
 /* Drop one user; the last one unmaps the page and frees the bookkeeping. */
-static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
+void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
-	bool last;
+	bool gone;
 
 	mutex_lock(&cookie->lock);
-	last = !--db->users;
-	if (last && db->mapped) {
-		xa_erase(&cookie->doorbells, db->phys >> PAGE_SHIFT);
-		doorbell_unmap(db, dev);
+	gone = !--db->users;
+	if (gone && db->mapped) {
+		if (doorbell_unmap(db, dev))
+			xa_erase(&cookie->doorbells, db->phys >> PAGE_SHIFT);
+		else
+			gone = false;	/* still mapped: kept for reuse */
 	}
 	mutex_unlock(&cookie->lock);
 
-	if (last) {
+	if (gone) {
 		kfree(db);
 		kref_put(&cookie->ref, cookie_free);
 	}
 }
 
-static struct hlist_head *dev_bindings(struct device *dev)
+struct hlist_head *iommu_msi_dev_bindings(struct device *dev)
 {
 	return dev->iommu ? &dev->iommu->msi_bindings : NULL;
 }
@@ -552,11 +426,11 @@ static struct hlist_head *dev_bindings(struct device *dev)
 static void binding_free(struct iommu_msi_binding *b)
 {
 	if (b->cur)
-		doorbell_put(b->cur, b->dev);
+		iommu_msi_doorbell_put(b->cur, b->dev);
 	if (b->home)
-		doorbell_put(b->home, b->dev);
+		iommu_msi_doorbell_put(b->home, b->dev);
 	if (b->slot)
-		slot_put(b->slot);
+		iommu_msi_slot_put(b->slot);
 	hlist_del(&b->node);
 	kfree(b);
 }
@@ -573,7 +447,20 @@ static struct iommu_msi_binding *binding_new(struct device *dev,
 	b->phys = phys;
 	b->iova = phys;
 	b->users = 1;
-	hlist_add_head(&b->node, dev_bindings(dev));
+	hlist_add_head(&b->node, iommu_msi_dev_bindings(dev));
+	return b;
+}
+
+/* Another MSI of the device uses @b: if this one can write its IOVA. */
+static struct iommu_msi_binding *binding_reuse(struct iommu_msi_binding *b,
+					       u64 limit)
+{
+	if (b->iova + iommu_msi_shift_size(b->shift) - 1 > limit) {
+		iommu_msi_report(b->dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+		       &b->iova);
+		return ERR_PTR(-ERANGE);
+	}
+	b->users++;
 	return b;
 }
 
@@ -585,13 +472,13 @@ static struct iommu_msi_binding *bind_untranslated(struct device *dev,
 	struct iommu_msi_binding *b;
 
 	if (doorbell > limit) {
-		report(dev, "MSI doorbell %pa is beyond what the device can address\n",
+		iommu_msi_report(dev, "MSI doorbell %pa is beyond what the device can address\n",
 		       &doorbell);
 		return ERR_PTR(-ERANGE);
 	}
-	if (!dev_bindings(dev))
+	if (!iommu_msi_dev_bindings(dev))
 		return NULL;	/* no IOMMU: nothing can change under it */
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (!b->shift && b->phys == doorbell) {
 			b->users++;
 			return b;
@@ -637,42 +524,40 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 	size_t size;
 
 	if (dev_sw_msi_window(dev, &base, &size) ||
-	    !window_fits(base, size, PAGE_SHIFT))
+	    !iommu_msi_window_fits(base, size, PAGE_SHIFT))
 		return bind_untranslated(dev, doorbell, limit);
 
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->slot && b->shift == PAGE_SHIFT && b->phys == page &&
 		    b->slot->window->base == base &&
-		    b->slot->window->size == size) {
-			b->users++;
-			return b;
-		}
+		    b->slot->window->size == size)
+			return binding_reuse(b, limit);
 	}
 
-	window = window_get(base, size, PAGE_SHIFT);
+	window = iommu_msi_window_get(base, size, PAGE_SHIFT);
 	if (!window)
 		return ERR_PTR(-ENOMEM);
-	slot = slot_get(window, page);
-	window_put(window);	/* the slot holds the window */
+	slot = iommu_msi_slot_get(window, page);
+	iommu_msi_window_put(window);	/* the slot holds the window */
 	if (IS_ERR(slot)) {
 		if (PTR_ERR(slot) == -ENOSPC)
-			report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+			iommu_msi_report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
 			       &base, size, &page);
 		return ERR_CAST(slot);
 	}
-	if (slot_iova(slot) + PAGE_SIZE - 1 > limit) {
-		report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+	if (iommu_msi_slot_iova(slot) + PAGE_SIZE - 1 > limit) {
+		iommu_msi_report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
 		       &base);
-		slot_put(slot);
+		iommu_msi_slot_put(slot);
 		return ERR_PTR(-ERANGE);
 	}
 	b = binding_new(dev, page);
 	if (IS_ERR(b)) {
-		slot_put(slot);
+		iommu_msi_slot_put(slot);
 		return b;
 	}
 	b->slot = slot;
-	b->iova = slot_iova(slot);
+	b->iova = iommu_msi_slot_iova(slot);
 	b->shift = PAGE_SHIFT;
 	return b;
 }
@@ -688,32 +573,31 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	int ret;
 
 	mutex_lock(&cookie->lock);
-	if (in_hw_region(cookie, doorbell)) {
+	if (iommu_msi_in_hw_region(cookie, doorbell)) {
 		mutex_unlock(&cookie->lock);
 		return bind_untranslated(dev, doorbell, limit);
 	}
-	ret = cookie_fix_granule(cookie, dev);
+	ret = iommu_msi_cookie_fix_granule(cookie, dev);
 	if (ret)
 		goto err_unlock;
-	page = doorbell & ~(phys_addr_t)(shift_size(cookie->shift) - 1);
+	page = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(cookie->shift) - 1);
 	if ((page >> PAGE_SHIFT) > ULONG_MAX) {
-		report(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
+		iommu_msi_report(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
 		ret = -ERANGE;
 		goto err_unlock;
 	}
 
 	/* Another MSI of this device already uses this mapping. */
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->phys == page && b->shift == cookie->shift &&
 		    ((b->cur && b->cur->cookie == cookie) ||
 		     (b->home && b->home->cookie == cookie))) {
 			mutex_unlock(&cookie->lock);
-			b->users++;
-			return b;
+			return binding_reuse(b, limit);
 		}
 	}
 
-	db = doorbell_get(cookie, dev, page, limit);
+	db = iommu_msi_doorbell_get(cookie, dev, page, limit);
 	if (IS_ERR(db)) {
 		ret = PTR_ERR(db);
 		goto err_unlock;
@@ -722,16 +606,14 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 
 	b = binding_new(dev, page);
 	if (IS_ERR(b)) {
-		doorbell_put(db, dev);
+		iommu_msi_doorbell_put(db, dev);
 		return b;
 	}
 	b->iova = db->iova;
 	b->shift = cookie->shift;
 	if (db->slot) {
 		/* The binding keeps its slot when the device moves on. */
-		mutex_lock(&iommu_msi_windows_lock);
-		db->slot->refs++;
-		mutex_unlock(&iommu_msi_windows_lock);
+		iommu_msi_slot_hold(db->slot);
 		b->slot = db->slot;
 		b->cur = db;
 	} else {
@@ -760,16 +642,16 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 {
 	struct iommu_msi_binding *old = desc->iommu_binding;
 	struct device *dev = msi_desc_to_dev(desc);
-	struct iommu_msi_cookie *cookie = domain_cookie(domain);
+	struct iommu_msi_cookie *cookie = iommu_msi_domain_cookie(domain);
 	struct iommu_msi_binding *b;
 
 	if (dev->iommu_group)
 		iommu_group_mutex_assert(dev);
 
-	if (cookie && dev_bindings(dev))
+	if (cookie && iommu_msi_dev_bindings(dev))
 		b = bind_cookie(cookie, dev, doorbell, limit);
 	else if (domain && domain->type == IOMMU_DOMAIN_BLOCKED &&
-		 dev_bindings(dev))
+		 iommu_msi_dev_bindings(dev))
 		b = bind_blocked(dev, doorbell, limit);
 	else
 		b = bind_untranslated(dev, doorbell, limit);
@@ -875,6 +757,23 @@ void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg)
 }
 EXPORT_SYMBOL_GPL(iommu_msi_compose);
 
+/**
+ * iommu_msi_translated() - whether an MSI's doorbell is remapped
+ * @desc: descriptor passed to iommu_msi_prepare()
+ *
+ * For irqchips whose doorbell has a different address on the CPU side
+ * and on the device side: a remapped doorbell is the CPU's page at its
+ * IOVA, an untranslated one is written where the device sees it.
+ *
+ * Context: any context. Takes no lock.
+ * Return: true if iommu_msi_compose() rewrites the message address.
+ */
+bool iommu_msi_translated(const struct msi_desc *desc)
+{
+	return desc->iommu_msi_shift;
+}
+EXPORT_SYMBOL_GPL(iommu_msi_translated);
+
 /* The core of iommu_msi_release(), with the group mutex held. */
 VISIBLE_IF_KUNIT void iommu_msi_domain_release(struct msi_desc *desc)
 {
@@ -912,160 +811,6 @@ void iommu_msi_release(struct msi_desc *desc)
 }
 EXPORT_SYMBOL_GPL(iommu_msi_release);
 
-/*
- * Domain changes. The IOMMU core calls these for every device of a group
- * that changes domain, with the group mutex held: prepare before the
- * switch, then commit or abort. Prepare maps each binding's doorbell in
- * the new domain at the IOVA the MSIs already use, so no message changes
- * and none ever points at an IOVA the device's domain does not map.
- */
-
-/* Make binding @b valid in a domain with @cookie: its next mapping. */
-static int binding_install(struct iommu_msi_binding *b,
-			   struct iommu_msi_cookie *cookie)
-{
-	struct iommu_msi_doorbell *db;
-	int ret = 0;
-
-	mutex_lock(&cookie->lock);
-	if (!b->shift) {
-		/* Used untranslated: only a hardware MSI region passes it. */
-		if (!in_hw_region(cookie, b->phys))
-			ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (b->home) {
-		/* An allocator IOVA is only valid in the domain it came from. */
-		if (b->home->cookie != cookie)
-			ret = -EOPNOTSUPP;
-		goto out_unlock;
-	}
-	if (b->cur && b->cur->cookie == cookie)
-		goto out_unlock;
-	ret = cookie_fix_granule(cookie, b->dev);
-	if (ret)
-		goto out_unlock;
-	if (!cookie->window || cookie->window != b->slot->window) {
-		ret = cookie->window ? -ERANGE : -EOPNOTSUPP;
-		goto out_unlock;
-	}
-	db = doorbell_get(cookie, b->dev, b->phys, U64_MAX);
-	if (IS_ERR(db)) {
-		ret = PTR_ERR(db);
-		goto out_unlock;
-	}
-	/* One window, one slot per doorbell page: the IOVA must agree. */
-	if (WARN_ON(db->iova != b->iova)) {
-		mutex_unlock(&cookie->lock);
-		doorbell_put(db, b->dev);
-		return -EBUSY;
-	}
-	b->next = db;
-out_unlock:
-	mutex_unlock(&cookie->lock);
-	return ret;
-}
-
-/**
- * iommu_msi_dev_switch_abort() - drop what a switch prepare installed
- * @dev: device whose group stays in its domain
- *
- * Context: process context, under the device's iommu_group mutex.
- */
-void iommu_msi_dev_switch_abort(struct device *dev)
-{
-	struct iommu_msi_binding *b;
-
-	if (!dev_bindings(dev))
-		return;
-	iommu_group_mutex_assert(dev);
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
-		if (b->next) {
-			doorbell_put(b->next, dev);
-			b->next = NULL;
-		}
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_abort);
-
-/**
- * iommu_msi_dev_switch_prepare() - map a device's live doorbells in a domain
- * @dev: device about to be attached to @new
- * @new: its next domain
- * @must_succeed: the switch happens whatever we return
- *
- * Context: process context, under the device's iommu_group mutex.
- * Return: 0, or the first binding's error (-EINVAL for a doorbell used
- * untranslated, -EOPNOTSUPP for an allocator IOVA or a domain without a
- * window, -ERANGE for another window, -ENOSPC, -ENOMEM or the mapping
- * error), with nothing installed. With @must_succeed, errors are only
- * reported.
- */
-int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
-				 bool must_succeed)
-{
-	struct iommu_msi_cookie *cookie = domain_cookie(new);
-	struct iommu_msi_binding *b;
-	int ret = 0;
-
-	if (!dev_bindings(dev))
-		return 0;
-	iommu_group_mutex_assert(dev);
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
-		if (new->type == IOMMU_DOMAIN_BLOCKED)
-			continue;	/* nothing gets through anyway */
-		if (new->type == IOMMU_DOMAIN_IDENTITY)
-			ret = b->shift ? -EINVAL : 0;
-		else if (!cookie)
-			ret = b->shift || b->home ? -EOPNOTSUPP : 0;
-		else
-			ret = binding_install(b, cookie);
-		if (!ret)
-			continue;
-		report(dev, "MSI doorbell %pa at IOVA %pad cannot be kept in the new domain: %d\n",
-		       &b->phys, &b->iova, ret);
-		if (must_succeed) {
-			ret = 0;
-			continue;
-		}
-		iommu_msi_dev_switch_abort(dev);
-		return ret;
-	}
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_prepare);
-
-/**
- * iommu_msi_dev_switch_commit() - hand a device's MSIs over to its new domain
- * @dev: device now attached to @new
- * @new: its domain
- *
- * The mappings installed by iommu_msi_dev_switch_prepare() take over; those
- * in the old domain lose a user and are unmapped when the last one goes.
- *
- * Context: process context, under the device's iommu_group mutex.
- */
-void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
-{
-	struct iommu_msi_cookie *cookie = domain_cookie(new);
-	struct iommu_msi_binding *b;
-
-	if (!dev_bindings(dev))
-		return;
-	iommu_group_mutex_assert(dev);
-	hlist_for_each_entry(b, dev_bindings(dev), node) {
-		if (b->cur && (!cookie || b->cur->cookie != cookie)) {
-			doorbell_put(b->cur, dev);
-			b->cur = NULL;
-		}
-		if (b->next) {
-			b->cur = b->next;
-			b->next = NULL;
-		}
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_commit);
-
 /**
  * iommu_msi_cookie_destroy() - tear down a domain's MSI cookie
  * @domain: domain being freed
@@ -1089,7 +834,15 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {
 		xa_erase(&cookie->doorbells, index);
-		doorbell_unmap(db, NULL);
+		/* The domain goes away with whatever it still maps. */
+		if (!doorbell_unmap(db, NULL) && db->slot)
+			iommu_msi_slot_put(db->slot);
+		db->mapped = false;
+		db->slot = NULL;
+		if (!db->users) {	/* kept only because unmap failed */
+			kfree(db);
+			kref_put(&cookie->ref, cookie_free);
+		}
 	}
 	cookie->domain = NULL;
 	mutex_unlock(&cookie->lock);

@@ -96,6 +96,34 @@ struct iommu_msi_cookie {
 	struct iommu_msi_window	*window;	/* once the granule is known */
 };
 
+static inline size_t iommu_msi_shift_size(unsigned int shift)
+{
+	return (size_t)1 << shift;
+}
+
+/* iommu-msi-window.c */
+bool iommu_msi_window_fits(dma_addr_t base, size_t size, unsigned int shift);
+struct iommu_msi_window *iommu_msi_window_get(dma_addr_t base, size_t size,
+					      unsigned int shift);
+void iommu_msi_window_put(struct iommu_msi_window *window);
+struct iommu_msi_slot *iommu_msi_slot_get(struct iommu_msi_window *window,
+					  phys_addr_t phys);
+void iommu_msi_slot_hold(struct iommu_msi_slot *slot);
+void iommu_msi_slot_put(struct iommu_msi_slot *slot);
+dma_addr_t iommu_msi_slot_iova(const struct iommu_msi_slot *slot);
+
+/* iommu-msi.c, for the switch hooks */
+__printf(2, 3) void iommu_msi_report(struct device *dev, const char *fmt, ...);
+struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain);
+bool iommu_msi_in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr);
+int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,
+				 struct device *dev);
+struct iommu_msi_doorbell *
+iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
+		       phys_addr_t page, u64 limit);
+void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev);
+struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
+
 /* Every live cookie, for debugfs; never taken on the prepare path. */
 extern struct list_head iommu_msi_cookies;
 extern struct mutex iommu_msi_cookies_lock;

@@ -44,6 +44,7 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain);
 
 int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell);
 void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg);
+bool iommu_msi_translated(const struct msi_desc *desc);
 void iommu_msi_release(struct msi_desc *desc);
 
 #else /* CONFIG_IOMMU_MSI_COOKIE */
@@ -80,6 +81,11 @@ static inline int iommu_msi_prepare(struct msi_desc *desc,
 static inline void iommu_msi_compose(const struct msi_desc *desc,
 				     struct msi_msg *msg)
 {
+}
+
+static inline bool iommu_msi_translated(const struct msi_desc *desc)
+{
+	return false;
 }
 
 static inline void iommu_msi_release(struct msi_desc *desc)
