@@ -75,7 +75,7 @@ void iommu_msi_dev_switch_abort(struct device *dev)
 
 	if (!iommu_msi_dev_bindings(dev))
 		return;
-	iommu_group_mutex_assert(dev);
+	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->next) {
 			iommu_msi_doorbell_put(b->next, dev);
@@ -107,7 +107,7 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 
 	if (!iommu_msi_dev_bindings(dev))
 		return 0;
-	iommu_group_mutex_assert(dev);
+	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (new->type == IOMMU_DOMAIN_BLOCKED)
 			continue;	/* nothing gets through anyway */
@@ -155,7 +155,7 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 
 	if (!iommu_msi_dev_bindings(dev))
 		return;
-	iommu_group_mutex_assert(dev);
+	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->cur && (!cookie || b->cur->cookie != cookie)) {
 			iommu_msi_doorbell_put(b->cur, dev);

@@ -645,8 +645,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 	struct iommu_msi_cookie *cookie = iommu_msi_domain_cookie(domain);
 	struct iommu_msi_binding *b;
 
-	if (dev->iommu_group)
-		iommu_group_mutex_assert(dev);
+	iommu_msi_assert_group_locked(dev);
 
 	if (cookie && iommu_msi_dev_bindings(dev))
 		b = bind_cookie(cookie, dev, doorbell, limit);
@@ -779,8 +778,7 @@ VISIBLE_IF_KUNIT void iommu_msi_domain_release(struct msi_desc *desc)
 {
 	struct iommu_msi_binding *b = desc->iommu_binding;
 
-	if (desc->dev->iommu_group)
-		iommu_group_mutex_assert(desc->dev);
+	iommu_msi_assert_group_locked(desc->dev);
 	msi_desc_set_iommu_msi_iova(desc, 0, 0);
 	desc->iommu_binding = NULL;
 	binding_put(b);

@@ -7,6 +7,8 @@
 #define __IOMMU_MSI_INTERNAL_H
 
 #include <kunit/visibility.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
 #include <linux/iommu-msi.h>
 #include <linux/list.h>
 #include <linux/kref.h>
@@ -99,6 +101,13 @@ struct iommu_msi_cookie {
 static inline size_t iommu_msi_shift_size(unsigned int shift)
 {
 	return (size_t)1 << shift;
+}
+
+/* Bindings and domains of @dev are only touched under its group mutex. */
+static inline void iommu_msi_assert_group_locked(struct device *dev)
+{
+	if (dev->iommu_group)
+		iommu_group_mutex_assert(dev);
 }
 
 /* iommu-msi-window.c */
