@@ -13,6 +13,8 @@ E2E_CONFIG   := $(CURDIR)/configs/e2e-arm64.config
 LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
 PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
 DEBUG_CONFIG := $(CURDIR)/configs/debug.config
+PAGES_SCENARIOS := its-type1 its-iommufd its-iommufd-replace its-dmaapi \
+		   its-iommufd-race
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
 LEAK_TREE    := $(BUILD)/linux-leak
 LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
@@ -29,6 +31,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
+	kernel-64k kernel-16k e2e-pages \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -45,6 +48,7 @@ help:
 	@echo "make kernel-layerscape arm64 build with LS-SCFG MSI and GICv3 MBI"
 	@echo "make kernels      all three (no warning allowed)"
 	@echo "make kernel-stock the same config on the unmodified base"
+	@echo "make e2e-pages    the ITS scenarios on 64K and 16K page kernels"
 	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
 	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"
 	@echo "make e2e-stock    the matrix on the unmodified base"
@@ -85,6 +89,17 @@ kernel-debug: tree
 	@cat $(E2E_CONFIG) $(DEBUG_CONFIG) > $(BUILD)/e2e-debug.config
 	@echo "kernel: building $(BUILD)/arm64-debug (KASAN, lockdep, kmemleak, failslab)"
 	@$(KBUILD) $(TREE) $(BUILD)/arm64-debug $(BUILD)/e2e-debug.config Image
+
+# The e2e kernel with 64 KiB and with 16 KiB pages.
+kernel-64k kernel-16k: kernel-%: tree
+	@cat $(E2E_CONFIG) $(CURDIR)/configs/pages-$*.config > $(BUILD)/e2e-$*.config
+	@echo "kernel: building $(BUILD)/arm64-$* ($* pages)"
+	@$(KBUILD) $(TREE) $(BUILD)/arm64-$* $(BUILD)/e2e-$*.config Image
+
+# The ITS scenarios on both: the MSI granule follows the page size.
+e2e-pages: kernel-64k kernel-16k guest
+	@$(E2E) --kernel $(BUILD)/arm64-64k $(PAGES_SCENARIOS)
+	@$(E2E) --kernel $(BUILD)/arm64-16k $(PAGES_SCENARIOS)
 
 kernel-stock: tree
 	@scripts/tree.sh stock $(STOCK_TREE)

@@ -47,6 +47,11 @@ int edu_ack(struct vfio_dev *d, uint32_t *status)
 	return st ? vfio_dev_bar0_write32(d, EDU_REG_IRQ_ACK, st) : 0;
 }
 
+int edu_raise(struct vfio_dev *d)
+{
+	return vfio_dev_bar0_write32(d, EDU_REG_IRQ_RAISE, EDU_IRQ_TEST);
+}
+
 int edu_fire_msis(struct vfio_dev *d, unsigned int n, unsigned int *got)
 {
 	unsigned int i, misses = 0;
@@ -56,7 +61,7 @@ int edu_fire_msis(struct vfio_dev *d, unsigned int n, unsigned int *got)
 	*got = 0;
 	vfio_dev_msi_drain(d);
 	for (i = 0; i < n; i++) {
-		ret = vfio_dev_bar0_write32(d, EDU_REG_IRQ_RAISE, EDU_IRQ_TEST);
+		ret = edu_raise(d);
 		if (ret)
 			return ret;
 		ret = vfio_dev_msi_wait(d, MSI_TIMEOUT_MS, &count);

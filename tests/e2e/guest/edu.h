@@ -24,6 +24,9 @@
 /* Reads the identification register; 0 iff it is EDU_ID_VALUE. */
 int edu_check_id(struct vfio_dev *d);
 
+/* Raise the test interrupt once: one MSI, acknowledge with edu_ack(). */
+int edu_raise(struct vfio_dev *d);
+
 /*
  * Fire n MSIs one at a time (each write to the raise register sends one),
  * waiting for each on the eventfd.  *got is the eventfd count sum.

@@ -24,7 +24,8 @@
 #define PATH_POLL_MS	20
 
 static int n_pass, n_fail;
-static char last_err[MSG_LEN];
+/* Per thread: a check may run steps in threads of its own. */
+static __thread char last_err[MSG_LEN];
 
 /* The host parses line by line: never let a reason span lines. */
 static void one_line(char *s)
@@ -60,6 +61,17 @@ void demo_log(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog("DEMO: ", fmt, ap);
+	va_end(ap);
+}
+
+void info_log(const char *tag, const char *fmt, ...)
+{
+	char prefix[64];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "E2E-INFO %s ", tag);
+	va_start(ap, fmt);
+	vlog(prefix, fmt, ap);
 	va_end(ap);
 }
 

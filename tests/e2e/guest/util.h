@@ -16,11 +16,13 @@
 /* Progress lines: "E2E: ..." and, for the demo, "DEMO: ..." */
 void e2e_log(const char *fmt, ...) PRINTF_FMT(1, 2);
 void demo_log(const char *fmt, ...) PRINTF_FMT(1, 2);
+/* Figures for run.sh: "E2E-INFO <tag> <name>=<value> ..." */
+void info_log(const char *tag, const char *fmt, ...) PRINTF_FMT(2, 3);
 
 /*
  * Record an error (-errno) for the failing step, log it and return it, so
  * helpers can "return err_ret(-errno, "open %s", path);".  The message is
- * kept so the caller can use it as a FAIL reason.
+ * kept (per thread) so the caller can use it as a FAIL reason.
  */
 int err_ret(int err, const char *fmt, ...) PRINTF_FMT(2, 3);
 const char *last_error(void);

@@ -189,7 +189,8 @@ int vfio_dev_msi_enable(struct vfio_dev *d)
 		return ret;
 	}
 	d->efd = efd;
-	e2e_log("%s: MSI enabled, eventfd %d", d->bdf, efd);
+	if (!d->quiet)
+		e2e_log("%s: MSI enabled, eventfd %d", d->bdf, efd);
 	return 0;
 }
 
@@ -203,7 +204,7 @@ int vfio_dev_msi_disable(struct vfio_dev *d)
 	/* The eventfd is dead either way: a new enable gets a new one. */
 	close(d->efd);
 	d->efd = -1;
-	if (!ret)
+	if (!ret && !d->quiet)
 		e2e_log("%s: MSI disabled", d->bdf);
 	return ret;
 }

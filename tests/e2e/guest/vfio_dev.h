@@ -6,6 +6,7 @@
 #ifndef E2E_VFIO_DEV_H
 #define E2E_VFIO_DEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pci.h"
@@ -16,6 +17,7 @@ struct vfio_dev {
 	uint64_t bar0_off, bar0_size;	/* BAR0 window in the device fd */
 	uint64_t cfg_off;		/* config space window */
 	int efd;			/* MSI eventfd, -1 while MSI is off */
+	bool quiet;			/* no progress line per MSI on/off */
 };
 
 /* Query regions/IRQs and turn on memory decode + bus mastering. */

@@ -27,24 +27,7 @@ static const char *const unsafe_params[] = {
 	NULL,
 };
 
-struct iommufd_dev {
-	char bdf[BDF_LEN];
-	int iommufd;
-	int devfd;
-	uint32_t devid;
-	uint32_t ioas;		/* IOAS the device is attached to, 0 = none */
-	bool bound;		/* we bound the device to vfio-pci */
-	bool tried;		/* VFIO_DEVICE_BIND_IOMMUFD was attempted */
-	int first_err;		/* its first errno, 0 = accepted */
-};
-
-/* Map/unmap in one IOAS; ctx is a struct ioas_ctx. */
-struct ioas_ctx {
-	int iommufd;
-	uint32_t ioas;
-};
-
-static int ioas_alloc(int iommufd, uint32_t *id)
+int ioas_alloc(int iommufd, uint32_t *id)
 {
 	struct iommu_ioas_alloc a = { .size = sizeof(a) };
 
@@ -54,7 +37,7 @@ static int ioas_alloc(int iommufd, uint32_t *id)
 	return 0;
 }
 
-static int iommufd_destroy(int iommufd, uint32_t id)
+int iommufd_destroy(int iommufd, uint32_t id)
 {
 	struct iommu_destroy d = { .size = sizeof(d), .id = id };
 
@@ -68,7 +51,7 @@ static int iommufd_destroy(int iommufd, uint32_t id)
  * Called again on an attached device it replaces the page table, which
  * is what a test moving a live-MSI device to a second IOAS would use.
  */
-static int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id)
+int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id)
 {
 	struct vfio_device_attach_iommufd_pt at = {
 		.argsz = sizeof(at),
@@ -79,14 +62,15 @@ static int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id)
 	if (ioctl(x->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
 		return err_ret(-errno, "VFIO_DEVICE_ATTACH_IOMMUFD_PT(%u)",
 			       pt_id);
-	e2e_log("%s: attached to page table %u (now %u)", x->bdf, pt_id,
-		at.pt_id);
+	if (!x->quiet)
+		e2e_log("%s: attached to page table %u (now %u)", x->bdf,
+			pt_id, at.pt_id);
 	x->ioas = pt_id;
 	return 0;
 }
 
 /* Back to blocking DMA; the automatic HWPT of the IOAS goes away. */
-static int iommufd_detach_pt(struct iommufd_dev *x)
+int iommufd_detach_pt(struct iommufd_dev *x)
 {
 	struct vfio_device_detach_iommufd_pt dt = {
 		.argsz = sizeof(dt),
@@ -95,7 +79,8 @@ static int iommufd_detach_pt(struct iommufd_dev *x)
 
 	if (ioctl(x->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt))
 		return err_ret(-errno, "VFIO_DEVICE_DETACH_IOMMUFD_PT");
-	e2e_log("%s: detached from IOAS %u", x->bdf, x->ioas);
+	if (!x->quiet)
+		e2e_log("%s: detached from IOAS %u", x->bdf, x->ioas);
 	x->ioas = 0;
 	return 0;
 }
@@ -193,8 +178,7 @@ static int bind_iommufd(struct iommufd_dev *x)
 }
 
 /* Bind edu to vfio-pci, open its cdev and /dev/iommu, bind them. */
-static int iommufd_open(struct iommufd_dev *x, const char *bdf,
-			bool allow_unsafe)
+int iommufd_open(struct iommufd_dev *x, const char *bdf, bool allow_unsafe)
 {
 	char path[PATH_LEN], name[64];
 	int ret;
@@ -241,7 +225,7 @@ static int iommufd_open(struct iommufd_dev *x, const char *bdf,
 	return 0;
 }
 
-static void iommufd_close(struct iommufd_dev *x)
+void iommufd_close(struct iommufd_dev *x)
 {
 	/* Closing the cdev detaches and unbinds the device first. */
 	if (x->devfd >= 0)
@@ -363,7 +347,7 @@ out:
 }
 
 /* IOMMU_IOAS_MAP of the DMA buffer at DMA_BUF_IOVA, logged. */
-static int map_dma_buf(struct ioas_ctx *ic, uint8_t *buf)
+int map_dma_buf(struct ioas_ctx *ic, uint8_t *buf)
 {
 	int ret;
 

@@ -36,6 +36,45 @@ struct dma_ops {
 	void *ctx;
 };
 
+/*
+ * The iommufd backend (vfio_iommufd.c): the VFIO device cdev bound to
+ * /dev/iommu, attached to an IOAS through its automatic HWPT.
+ */
+struct iommufd_dev {
+	char bdf[BDF_LEN];
+	int iommufd;
+	int devfd;
+	uint32_t devid;
+	uint32_t ioas;		/* IOAS the device is attached to, 0 = none */
+	bool bound;		/* we bound the device to vfio-pci */
+	bool tried;		/* VFIO_DEVICE_BIND_IOMMUFD was attempted */
+	bool quiet;		/* no progress line per attach/detach */
+	int first_err;		/* its first errno, 0 = accepted */
+};
+
+/* Map/unmap in one IOAS; ctx is a struct ioas_ctx. */
+struct ioas_ctx {
+	int iommufd;
+	uint32_t ioas;
+};
+
+/*
+ * Bind bdf to vfio-pci, open its cdev and /dev/iommu and bind them.  With
+ * allow_unsafe, an EPERM refusal (MSI not isolated) is overridden through
+ * the module parameter and retried once.
+ */
+int iommufd_open(struct iommufd_dev *x, const char *bdf, bool allow_unsafe);
+/* Close the cdev (detaches it) and /dev/iommu, unbind from vfio-pci. */
+void iommufd_close(struct iommufd_dev *x);
+int ioas_alloc(int iommufd, uint32_t *id);
+int iommufd_destroy(int iommufd, uint32_t id);
+/* VFIO_DEVICE_ATTACH_IOMMUFD_PT: attach, or replace if attached. */
+int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id);
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT: back to blocking DMA. */
+int iommufd_detach_pt(struct iommufd_dev *x);
+/* IOMMU_IOAS_MAP of buf (DMA_BUF_SIZE) at DMA_BUF_IOVA, logged. */
+int map_dma_buf(struct ioas_ctx *ic, uint8_t *buf);
+
 void *anon_alloc(size_t len);
 void anon_free(void *p, size_t len);
 
