@@ -16,6 +16,8 @@ DEBUG_CONFIG := $(CURDIR)/configs/debug.config
 PAGES_SCENARIOS := its-type1 its-iommufd its-iommufd-replace its-dmaapi \
 		   its-iommufd-race
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
+RACE_TREE    := $(BUILD)/linux-race
+RACE_PATCH   := $(CURDIR)/tests/e2e/negative/no-group-lock.patch
 LEAK_TREE    := $(BUILD)/linux-leak
 LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
@@ -31,7 +33,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
-	kernel-64k kernel-16k e2e-pages \
+	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -55,6 +57,7 @@ help:
 	@echo "make e2e-negative the matrix with doorbell translation broken (must go red)"
 	@echo "make test-debug   KUnit + the matrix under KASAN, lockdep, kmemleak, failslab"
 	@echo "make e2e-debug-negative  the debug matrix with a leak planted (kmemleak must see it)"
+	@echo "make e2e-race-negative   its-iommufd-race without the group mutex (must go red)"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
 	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
@@ -143,6 +146,16 @@ e2e-negative: kernel-negative guest
 
 e2e-debug: kernel-debug guest
 	@$(E2E) --kernel $(BUILD)/arm64-debug --debug $(SCENARIOS)
+
+# The race scenario on a kernel whose prepare and release skip the group
+# mutex: it must go red.
+kernel-race-negative: tree
+	@scripts/tree.sh negative $(RACE_TREE) $(RACE_PATCH)
+	@echo "kernel: building $(BUILD)/arm64-race-negative (no group mutex in prepare/release)"
+	@$(KBUILD) $(RACE_TREE) $(BUILD)/arm64-race-negative $(E2E_CONFIG) Image
+
+e2e-race-negative: kernel-race-negative guest
+	@$(E2E) --kernel $(BUILD)/arm64-race-negative --expect-fail its-iommufd-race
 
 kernel-debug-negative: tree
 	@scripts/tree.sh negative $(LEAK_TREE) $(LEAK_PATCH)

@@ -121,12 +121,12 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 		if (!ret)
 			continue;
 		if (!cookie && new->type != IOMMU_DOMAIN_IDENTITY) {
-			iommu_msi_report(dev, "MSI doorbell %pa at IOVA %pad is not mapped in a domain without MSI cookie\n",
-			       &b->phys, &b->iova);
+			iommu_msi_err(dev, "MSI doorbell %pa at IOVA %pad is not mapped in a domain without MSI cookie\n",
+				      &b->phys, &b->iova);
 			continue;
 		}
-		iommu_msi_report(dev, "MSI doorbell %pa at IOVA %pad cannot be kept in the new domain: %d\n",
-		       &b->phys, &b->iova, ret);
+		iommu_msi_err(dev, "MSI doorbell %pa at IOVA %pad cannot be kept in the new domain: %d\n",
+			      &b->phys, &b->iova, ret);
 		if (must_succeed) {
 			ret = 0;
 			continue;

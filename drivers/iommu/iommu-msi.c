@@ -84,6 +84,7 @@ struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain)
 {
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return NULL;
+	/* Pairs with cookie_install(): the cookie is complete once seen. */
 	return smp_load_acquire(&domain->msi_cookie);
 }
 
@@ -259,7 +260,7 @@ bool iommu_msi_in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr)
 	return false;
 }
 
-void iommu_msi_report(struct device *dev, const char *fmt, ...)
+void iommu_msi_err(struct device *dev, const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
@@ -288,8 +289,8 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	if (iommu_unmap(cookie->domain, db->iova, granule) != granule) {
-		iommu_msi_report(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
-		       &db->phys, &db->iova);
+		iommu_msi_err(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
+			      &db->phys, &db->iova);
 		return false;
 	}
 	db->mapped = false;
@@ -322,8 +323,8 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 		db->iova = cookie->dma_ops->alloc(cookie->domain, dev, granule,
 						  limit);
 		if (!db->iova) {
-			iommu_msi_report(dev, "no IOVA left for MSI doorbell %pa\n",
-			       &page);
+			iommu_msi_err(dev, "no IOVA left for MSI doorbell %pa\n",
+				      &page);
 			ret = -ENOSPC;
 			goto err_free;
 		}
@@ -332,16 +333,16 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 		if (IS_ERR(db->slot)) {
 			ret = PTR_ERR(db->slot);
 			if (ret == -ENOSPC)
-				iommu_msi_report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
-				       &cookie->base, cookie->size, &page);
+				iommu_msi_err(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+					      &cookie->base, cookie->size, &page);
 			goto err_free;
 		}
 		db->iova = iommu_msi_slot_iova(db->slot);
 	}
 	if (db->iova + granule - 1 > limit) {
 		ret = -ERANGE;
-		iommu_msi_report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
-		       &db->iova);
+		iommu_msi_err(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+			      &db->iova);
 		goto err_iova;
 	}
 
@@ -388,8 +389,8 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 	if (!db)
 		return doorbell_map(cookie, dev, page, limit);
 	if (db->iova + iommu_msi_shift_size(cookie->shift) - 1 > limit) {
-		iommu_msi_report(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
-		       &db->iova);
+		iommu_msi_err(dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+			      &db->iova);
 		return ERR_PTR(-ERANGE);
 	}
 	db->users++;
@@ -456,8 +457,8 @@ static struct iommu_msi_binding *binding_reuse(struct iommu_msi_binding *b,
 					       u64 limit)
 {
 	if (b->iova + iommu_msi_shift_size(b->shift) - 1 > limit) {
-		iommu_msi_report(b->dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
-		       &b->iova);
+		iommu_msi_err(b->dev, "shared MSI doorbell IOVA %pad is beyond what the device can address\n",
+			      &b->iova);
 		return ERR_PTR(-ERANGE);
 	}
 	b->users++;
@@ -472,8 +473,8 @@ static struct iommu_msi_binding *bind_untranslated(struct device *dev,
 	struct iommu_msi_binding *b;
 
 	if (doorbell > limit) {
-		iommu_msi_report(dev, "MSI doorbell %pa is beyond what the device can address\n",
-		       &doorbell);
+		iommu_msi_err(dev, "MSI doorbell %pa is beyond what the device can address\n",
+			      &doorbell);
 		return ERR_PTR(-ERANGE);
 	}
 	if (!iommu_msi_dev_bindings(dev))
@@ -541,13 +542,13 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 	iommu_msi_window_put(window);	/* the slot holds the window */
 	if (IS_ERR(slot)) {
 		if (PTR_ERR(slot) == -ENOSPC)
-			iommu_msi_report(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
-			       &base, size, &page);
+			iommu_msi_err(dev, "MSI window [%pad +%#zx) is full, no room for doorbell %pa\n",
+				      &base, size, &page);
 		return ERR_CAST(slot);
 	}
 	if (iommu_msi_slot_iova(slot) + PAGE_SIZE - 1 > limit) {
-		iommu_msi_report(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
-		       &base);
+		iommu_msi_err(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
+			      &base);
 		iommu_msi_slot_put(slot);
 		return ERR_PTR(-ERANGE);
 	}
@@ -582,7 +583,7 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 		goto err_unlock;
 	page = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(cookie->shift) - 1);
 	if ((page >> PAGE_SHIFT) > ULONG_MAX) {
-		iommu_msi_report(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
+		iommu_msi_err(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
 		ret = -ERANGE;
 		goto err_unlock;
 	}

@@ -122,7 +122,7 @@ void iommu_msi_slot_put(struct iommu_msi_slot *slot);
 dma_addr_t iommu_msi_slot_iova(const struct iommu_msi_slot *slot);
 
 /* iommu-msi.c, for the switch hooks */
-__printf(2, 3) void iommu_msi_report(struct device *dev, const char *fmt, ...);
+__printf(2, 3) void iommu_msi_err(struct device *dev, const char *fmt, ...);
 struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain);
 bool iommu_msi_in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr);
 int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,

@@ -4,13 +4,14 @@
 # End-to-end matrix: boot QEMU once per scenario with our guest program as
 # init, and judge each run from the guest's verdicts and the kernel log.
 #
-#   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red] [--demo]
+#   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red|--expect-fail] [--demo]
 #          [--debug [--expect-leaks]] [scenario...]
 #
 # --debug (a kernel built with configs/debug.config): also runs
 # scenarios-debug.conf, and every scenario ends with a kmemleak scan.
 # --expect-leaks (a kernel with a planted leak): succeeds only if kmemleak
-# fails scenarios and nothing else does.
+# fails scenarios and nothing else does. --expect-fail: succeeds only if
+# every scenario fails, whatever the reason.
 # arm64 scenarios boot --kernel on QEMU virt; ppce500 scenarios boot
 # --ppc-kernel (and are skipped without one).
 set -euo pipefail
@@ -20,7 +21,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$REPO/build
 GUEST=$BUILD/guest/init
 GUEST_PPC=$BUILD/guest-ppc/init
-KOBJ= PPC_KOBJ= EXPECT_RED=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
+KOBJ= PPC_KOBJ= EXPECT_RED=0 EXPECT_FAIL=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
 WANT=()
 
 while [ $# -gt 0 ]; do
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--kernel) KOBJ=$2; shift ;;
 	--ppc-kernel) PPC_KOBJ=$2; shift ;;
 	--expect-red) EXPECT_RED=1 ;;
+	--expect-fail) EXPECT_FAIL=1 ;;
 	--demo) DEMO=1 ;;
 	--debug) DEBUG=1 ;;
 	--expect-leaks) EXPECT_LEAKS=1 ;;
@@ -279,6 +281,16 @@ if [ $EXPECT_LEAKS -eq 1 ]; then
 		exit 0
 	fi
 	echo "negative control: NOT as expected ($leaky scenario(s) with kmemleak reports, $other other failing check line(s))"
+	exit 1
+fi
+
+if [ $EXPECT_FAIL -eq 1 ]; then
+	# A planted bug of any kind: every scenario must fail, for any reason.
+	if [ $pass -eq 0 ] && [ $fail -gt 0 ]; then
+		echo "negative control: red as expected ($fail failed:$failed)"
+		exit 0
+	fi
+	echo "negative control: NOT red ($pass passed)"
 	exit 1
 fi
 

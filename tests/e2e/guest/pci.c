@@ -262,6 +262,32 @@ static unsigned int find_cap(const uint8_t *cfg, uint8_t id)
 	return 0;
 }
 
+/*
+ * Where BAR @bar starts within a page: an mmap of its resource file maps
+ * the page holding its start, and with 64K pages a small BAR need not
+ * start on a page boundary.
+ */
+static uint64_t bar_page_offset(const char *bdf, unsigned int bar, long pgsz)
+{
+	unsigned long long start = 0, end, flags;
+	char path[PATH_LEN];
+	unsigned int i;
+	FILE *f;
+
+	dev_path(path, sizeof(path), bdf, "resource");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (i = 0; i <= bar; i++) {
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3) {
+			start = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return start & (uint64_t)(pgsz - 1);
+}
+
 static int msix_first_address(const char *bdf, const uint8_t *cfg,
 			      unsigned int cap, uint64_t *addr)
 {
@@ -290,7 +316,7 @@ static int msix_first_address(const char *bdf, const uint8_t *cfg,
 	}
 	/* mmap offsets must be page aligned; never map past the BAR. */
 	map_off = toff & ~(uint64_t)(pgsz - 1);
-	delta = toff - map_off;
+	delta = toff - map_off + bar_page_offset(bdf, bir, pgsz);
 	map_len = delta + (uint64_t)nent * MSIX_ENTRY_SIZE;
 	if (st.st_size > 0 && map_off + map_len > (uint64_t)st.st_size) {
 		if (toff + MSIX_ENTRY_SIZE > (uint64_t)st.st_size) {

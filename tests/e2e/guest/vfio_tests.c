@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include "debugfs_msi.h"
@@ -388,6 +389,14 @@ static bool maps_doorbell(const struct msi_listing *l, uint64_t pa,
 			 "%u UNMANAGED cookies map doorbell 0x%llx to the page of MSI address 0x%llx, expected one",
 			 n_map, (unsigned long long)pa,
 			 (unsigned long long)addr);
+		return false;
+	}
+	/* The SMMUv3 has 4K and 64K granules: the MSI granule is PAGE_SIZE. */
+	if (good->granule != (uint64_t)sysconf(_SC_PAGESIZE)) {
+		snprintf(msg, len,
+			 "UNMANAGED cookie %u has granule 0x%llx, expected the page size 0x%lx",
+			 good->nr, (unsigned long long)good->granule,
+			 sysconf(_SC_PAGESIZE));
 		return false;
 	}
 	snprintf(msg, len,
