@@ -109,7 +109,7 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 		return 0;
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (new->type == IOMMU_DOMAIN_BLOCKED)
+		if (iommu_msi_domain_blocks(dev, new))
 			continue;	/* nothing gets through anyway */
 		if (new->type == IOMMU_DOMAIN_IDENTITY)
 			ret = b->shift ? -EINVAL : 0;

@@ -15,8 +15,9 @@
  *
  * Lock order: the MSI descriptor mutex and irq_domain mutexes (callers of
  * prepare and release), then the device's iommu_group mutex, then a
- * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock only
- * nests the cookie mutexes, for debugfs.
+ * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock is
+ * taken under the group mutex when a cookie is freed, and nests cookie
+ * mutexes only in the debugfs reader.
  */
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
@@ -37,7 +38,7 @@
 #include <trace/events/iommu_msi.h>
 
 LIST_HEAD(iommu_msi_cookies);
-/* Guards the list above, for debugfs; never taken by prepare. */
+/* Guards the list above, for debugfs (see the lock order above). */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
 
 /* The MSI granule of a domain: its smallest page, but no less than ours. */
@@ -346,23 +347,24 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 		goto err_iova;
 	}
 
+	/* Its index entry first: once mapped, nothing may fail. */
+	ret = xa_reserve(&cookie->doorbells, page >> PAGE_SHIFT, GFP_KERNEL);
+	if (ret)
+		goto err_iova;
 	/* A doorbell is only ever written: no read, no instruction fetch. */
 	ret = iommu_map(cookie->domain, db->iova, page, granule,
 			IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO, GFP_KERNEL);
-	if (ret)
+	if (ret) {
+		xa_release(&cookie->doorbells, page >> PAGE_SHIFT);
 		goto err_iova;
+	}
 
 	db->cookie = cookie;
 	db->phys = page;
 	db->users = 1;
 	db->mapped = true;
-	ret = xa_insert(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
-	if (ret) {
-		if (doorbell_unmap(db, dev))
-			goto err_free;
-		/* Left mapped: leak it rather than reuse its IOVA. */
-		return ERR_PTR(ret);
-	}
+	/* Fills the reserved entry: no allocation, cannot fail. */
+	xa_store(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
 	kref_get(&cookie->ref);
 	trace_iommu_msi_map(dev, page, db->iova, db->users);
 	return db;
@@ -650,7 +652,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 
 	if (cookie && iommu_msi_dev_bindings(dev))
 		b = bind_cookie(cookie, dev, doorbell, limit);
-	else if (domain && domain->type == IOMMU_DOMAIN_BLOCKED &&
+	else if (domain && iommu_msi_domain_blocks(dev, domain) &&
 		 iommu_msi_dev_bindings(dev))
 		b = bind_blocked(dev, doorbell, limit);
 	else
@@ -720,13 +722,23 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_msi_addr_limit);
 int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
 {
 	struct device *dev = msi_desc_to_dev(desc);
+	u64 limit = iommu_msi_addr_limit(desc);
 	struct iommu_domain *domain;
+	struct iommu_group *group;
 	int ret;
 
-	domain = iommu_msi_group_lock(dev);
-	ret = iommu_msi_domain_prepare(domain, desc, doorbell,
-				       iommu_msi_addr_limit(desc));
-	iommu_msi_group_unlock(dev);
+	group = iommu_msi_group_lock(dev, &domain);
+	if (!group) {
+		/* No IOMMU: nothing translates it, nothing can change. */
+		msi_desc_set_iommu_msi_iova(desc, 0, 0);
+		if (doorbell <= limit)
+			return 0;
+		iommu_msi_err(dev, "MSI doorbell %pa is beyond what the device can address\n",
+			      &doorbell);
+		return -ERANGE;
+	}
+	ret = iommu_msi_domain_prepare(domain, desc, doorbell, limit);
+	iommu_msi_group_unlock(group);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_msi_prepare);
@@ -799,14 +811,16 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_release);
  */
 void iommu_msi_release(struct msi_desc *desc)
 {
-	struct device *dev;
+	struct iommu_domain *domain;
+	struct iommu_group *group;
 
+	/* Only devices in a group have bindings. */
 	if (!desc || !desc->iommu_binding)
 		return;
-	dev = msi_desc_to_dev(desc);
-	iommu_msi_group_lock(dev);
+	group = iommu_msi_group_lock(msi_desc_to_dev(desc), &domain);
 	iommu_msi_domain_release(desc);
-	iommu_msi_group_unlock(dev);
+	if (group)
+		iommu_msi_group_unlock(group);
 }
 EXPORT_SYMBOL_GPL(iommu_msi_release);
 

@@ -133,7 +133,12 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev);
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
 
-/* Every live cookie, for debugfs; never taken on the prepare path. */
+/*
+ * Every live cookie, for debugfs. Taken when a cookie is published and when
+ * it is finally freed, which may be under a group mutex (the last release
+ * of a doorbell whose domain is gone); it nests cookie mutexes only in the
+ * debugfs reader.
+ */
 extern struct list_head iommu_msi_cookies;
 extern struct mutex iommu_msi_cookies_lock;
 
@@ -162,8 +167,10 @@ static inline void iommu_msi_dev_switch_abort(struct device *dev)
 #endif
 
 /* Provided by the IOMMU core: the lock that keeps a device's domain. */
-struct iommu_domain *iommu_msi_group_lock(struct device *dev);
-void iommu_msi_group_unlock(struct device *dev);
+struct iommu_group *iommu_msi_group_lock(struct device *dev,
+					 struct iommu_domain **domain);
+void iommu_msi_group_unlock(struct iommu_group *group);
+bool iommu_msi_domain_blocks(struct device *dev, struct iommu_domain *domain);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 int iommu_msi_domain_prepare(struct iommu_domain *domain,
