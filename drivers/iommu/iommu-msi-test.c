@@ -736,10 +736,10 @@ static void granule_narrowed_after_cookie(struct kunit *test)
 	phys_addr_t db = mock_db_off(0, 0xf04);
 
 	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
-			     SZ_4K | SZ_64K | SZ_2M | SZ_512M);
+			     BIT(12) | BIT(16) | BIT(21) | BIT(29));
 	KUNIT_ASSERT_EQ(test, create_window(md, base, 16 * SZ_64K), 0);
 	/* Attach finalises it with a 64K granule. */
-	md->domain.pgsize_bitmap = SZ_64K | SZ_512M;
+	md->domain.pgsize_bitmap = BIT(16) | BIT(29);
 	md->shift = 16;
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, db), 0);
 	KUNIT_EXPECT_EQ(test, desc_shift(desc), 16);
@@ -770,7 +770,8 @@ static void granule_window_misfit_refused(struct kunit *test)
 	struct mock_domain *md;
 	struct msi_desc *desc = new_desc(test);
 
-	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED, SZ_4K | SZ_64K);
+	md = mock_domain_new(test, IOMMU_DOMAIN_UNMANAGED,
+			     BIT(12) | BIT(16));
 	KUNIT_ASSERT_EQ(test, create_window(md, MOCK_WIN_BASE + SZ_4K,
 					    16 * SZ_4K), 0);
 	md->domain.pgsize_bitmap = SZ_64K;
