@@ -34,6 +34,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
+	series series-check \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -45,6 +46,8 @@ help:
 	@echo "make tree         prepare build/linux (base + patches/ + our files)"
 	@echo "make export       regenerate patches/ from build/linux's commits"
 	@echo "make export-check fail if build/linux holds unexported edits"
+	@echo "make series       build/series/: git-am-able series with our files and a cover letter"
+	@echo "make series-check apply it patch by patch: checkpatch, kernel-doc, arm64 + ppce500 builds"
 	@echo "make kernel       arm64 Image for the e2e platform"
 	@echo "make kernel-ppc   powerpc vmlinux for QEMU ppce500 (FSL MPIC MSI)"
 	@echo "make kernel-layerscape arm64 build with LS-SCFG MSI and GICv3 MBI"
@@ -170,6 +173,13 @@ e2e-debug-negative: kernel-debug-negative guest
 test-debug: deps
 	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory e2e-debug
+
+# The series a maintainer applies (build/series/), and its per-patch check.
+series: tree
+	@scripts/series.sh build
+
+series-check: series
+	@scripts/series.sh check
 
 check: tree
 	@scripts/check.sh

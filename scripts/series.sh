@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The series a maintainer applies: the edits to upstream files of
+# patches/series, with each of our new files added to the patch that
+# patches/own-files names, formatted with a cover letter.
+#
+#   series.sh build   write build/series/ (make series)
+#   series.sh check   apply build/series/ to the pristine base one patch at
+#                     a time; at each step run checkpatch --strict on the
+#                     patch, kernel-doc on the files it adds, and build the
+#                     arm64 e2e and ppce500 configs (make series-check)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+TREE=$REPO/build/linux
+OUT=$REPO/build/series
+TABLE=$REPO/patches/own-files
+# The check tree sits where build/linux does relative to its object
+# directories, so that ccache reuses the main builds' objects.
+CHECK=$REPO/build/sc
+KCONFIG_LINK=drivers/iommu/msi/Kconfig
+OWN_ROOTS="arch drivers include Documentation kernel lib scripts/coccinelle"
+
+die() { echo "series: $*" >&2; exit 1; }
+
+series_files() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$REPO/patches/series"
+}
+
+table() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TABLE"
+}
+
+tree_path() {
+	if [ "$1" = Kconfig ]; then echo "$KCONFIG_LINK"; else echo "$1"; fi
+}
+
+# Every file of ours is in the table once, with a patch of the series.
+check_table() {
+	local f p n bad=0
+	[ -f "$TABLE" ] || die "$TABLE is missing"
+	while read -r f; do
+		n=$(table | awk -v f="$f" '$1 == f' | wc -l)
+		if [ "$n" -ne 1 ]; then
+			echo "series: $f is listed $n times in patches/own-files" >&2
+			bad=1
+		fi
+	done < <(cd "$REPO" && git ls-files --cached --others --exclude-standard -- $OWN_ROOTS Kconfig)
+	while read -r f p; do
+		[ -e "$REPO/$f" ] || { echo "series: $f (patches/own-files) does not exist" >&2; bad=1; }
+		series_files | grep -qxF "$p" || { echo "series: $p (for $f) is not in patches/series" >&2; bad=1; }
+	done < <(table)
+	[ $bad -eq 0 ] || die "fix patches/own-files"
+}
+
+# A detached worktree of build/linux at the pristine base, clean.
+fresh_worktree() {
+	local dir=$1
+	[ -d "$TREE/.git" ] || die "no tree: run 'make tree'"
+	if [ ! -e "$dir/.git" ]; then
+		git -C "$TREE" worktree prune
+		mkdir -p "$(dirname "$dir")"
+		git -C "$TREE" worktree add -q --detach "$dir" base
+	fi
+	git -C "$dir" checkout -q -f --detach base
+	git -C "$dir" reset -q --hard base
+	git -C "$dir" clean -q -f -d -x
+	git -C "$dir" config user.name "$(git -C "$TREE" config user.name)"
+	git -C "$dir" config user.email "$(git -C "$TREE" config user.email)"
+}
+
+# The cover letter: our text, the diffstat format-patch wrote, and To/Cc
+# from get_maintainer.pl over the patches.
+fill_cover() {
+	local cover=$1 tree=$2 subject to cc patches
+	subject=$(head -1 "$REPO/patches/cover-letter")
+	patches=$(ls "$OUT"/*.patch | grep -v /0000-cover-letter.patch)
+	# Maintainers and reviewers in To, the lists in Cc.
+	to=$(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
+		--no-rolestats --nol $patches | paste -sd, - | sed 's/,/, /g')
+	cc=$(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
+		--no-rolestats --nom --nor $patches | paste -sd, - | sed 's/,/, /g')
+	python3 - "$cover" "$subject" "$REPO/patches/cover-letter" "$to" "$cc" <<-'EOT'
+	import sys
+	path, subject, body_file, to, cc = sys.argv[1:6]
+	text = open(path).read()
+	body = open(body_file).read().split('\n', 1)[1].lstrip('\n')
+	text = text.replace('*** SUBJECT HERE ***', subject)
+	text = text.replace('*** BLURB HERE ***', body.rstrip('\n'))
+	head, sep, rest = text.partition('\nSubject: ')
+	hdr = ''
+	if to:
+	    hdr += 'To: ' + to + '\n'
+	if cc:
+	    hdr += 'Cc: ' + cc + '\n'
+	open(path, 'w').write(head + '\n' + hdr.rstrip('\n') + sep + rest)
+	EOT
+}
+
+build() {
+	local tree=$REPO/build/linux-series p f dst n=0
+	check_table
+	fresh_worktree "$tree"
+	for p in $(series_files); do
+		git -C "$tree" am -q --keep-cr "$REPO/patches/$p" ||
+			die "$p does not apply to the pristine base"
+		n=0
+		while read -r f; do
+			dst=$(tree_path "$f")
+			mkdir -p "$(dirname "$tree/$dst")"
+			cp "$REPO/$f" "$tree/$dst"
+			git -C "$tree" add -f "$dst"
+			n=$((n + 1))
+		done < <(table | awk -v p="$p" '$2 == p { print $1 }')
+		[ $n -eq 0 ] || git -C "$tree" commit -q --amend --no-edit
+	done
+	rm -rf "$OUT"
+	git -C "$tree" format-patch -q --cover-letter --no-signature \
+		--thread --base=base -o "$OUT" base..HEAD
+	fill_cover "$OUT/0000-cover-letter.patch" "$tree"
+	echo "series: $(ls "$OUT"/*.patch | wc -l) files in $OUT (cover letter + $(series_files | wc -l) patches, $(table | wc -l) new files of ours)"
+}
+
+check() {
+	local tree=$CHECK/linux p name new start step fail=
+	[ -f "$OUT/0000-cover-letter.patch" ] || die "no series: run 'make series'"
+	start=$(date +%s)
+	fresh_worktree "$tree"
+	for p in "$OUT"/0*.patch; do
+		name=$(basename "$p")
+		[ "$name" != 0000-cover-letter.patch ] || continue
+		step=$(date +%s)
+		if ! git -C "$tree" am -q --keep-cr "$p"; then
+			fail="$name does not apply"
+			break
+		fi
+		if ! (cd "$tree" && ./scripts/checkpatch.pl --strict --quiet "$p"); then
+			fail="checkpatch --strict on $name"
+			break
+		fi
+		new=$(git -C "$tree" diff --name-only --diff-filter=A HEAD~1 HEAD -- '*.c' '*.h' |
+		      grep -v -- '-test\.c$' || true)
+		if [ -n "$new" ] &&
+		   (cd "$tree" && ./scripts/kernel-doc -none -Wall $new 2>&1) | grep -q .; then
+			(cd "$tree" && ./scripts/kernel-doc -none -Wall $new) || true
+			fail="kernel-doc on the files $name adds"
+			break
+		fi
+		if ! "$REPO/scripts/kbuild.sh" "$tree" "$CHECK/arm64" \
+			"$REPO/configs/e2e-arm64.config" Image; then
+			fail="arm64 e2e build after $name"
+			break
+		fi
+		if ! ARCH=powerpc CROSS_COMPILE=powerpc-linux-gnu- "$REPO/scripts/kbuild.sh" \
+			"$tree" "$CHECK/ppce500" "$REPO/configs/ppce500.config" vmlinux; then
+			fail="ppce500 build after $name"
+			break
+		fi
+		echo "series-check: ok    $name ($(( $(date +%s) - step ))s)"
+	done
+	if [ -n "$fail" ]; then
+		echo "series-check: FAIL  first broken patch: $fail"
+		exit 1
+	fi
+	echo "series-check: every patch applies, passes checkpatch --strict and kernel-doc, and builds arm64 e2e + ppce500; wall time $(( $(date +%s) - start ))s"
+}
+
+case "${1:-}" in
+build) build ;;
+check) check ;;
+*) die "usage: series.sh build|check" ;;
+esac
