@@ -58,6 +58,14 @@ else
 fi
 rm -f "$cp_out"
 
+# Every file of ours belongs to one patch of the series.
+if ot_out=$("$REPO/scripts/series.sh" table 2>&1); then
+	result own-files ok "${ot_out#series: }"
+else
+	echo "$ot_out"
+	result own-files FAIL "patches/own-files, see above"
+fi
+
 # Kconfig: no unmet dependency in the corner cases of our symbols.
 if kc_out=$("$REPO/scripts/kconfig-check.sh" "$TREE" "$REPO/build/kconfig-check" 2>&1); then
 	result kconfig ok "VFIO without IOMMU_SUPPORT, GICv3 without IOMMU, SMMUv3 + ITS: no unmet dependency"

@@ -5,6 +5,7 @@
 # patches/series, with each of our new files added to the patch that
 # patches/own-files names, formatted with a cover letter.
 #
+#   series.sh table   check that patches/own-files maps every file of ours
 #   series.sh build   write build/series/ (make series)
 #   series.sh check   apply build/series/ to the pristine base one patch at
 #                     a time; at each step run checkpatch --strict on the
@@ -49,7 +50,7 @@ check_table() {
 	done < <(cd "$REPO" && git ls-files --cached --others --exclude-standard -- $OWN_ROOTS Kconfig)
 	while read -r f p; do
 		[ -e "$REPO/$f" ] || { echo "series: $f (patches/own-files) does not exist" >&2; bad=1; }
-		series_files | grep -qxF "$p" || { echo "series: $p (for $f) is not in patches/series" >&2; bad=1; }
+		series_files | grep -qxF -- "$p" || { echo "series: $p (for $f) is not in patches/series" >&2; bad=1; }
 	done < <(table)
 	[ $bad -eq 0 ] || die "fix patches/own-files"
 }
@@ -167,6 +168,7 @@ check() {
 }
 
 case "${1:-}" in
+table) check_table && echo "series: patches/own-files maps each of our $(table | wc -l) files to a patch of the series" ;;
 build) build ;;
 check) check ;;
 *) die "usage: series.sh build|check" ;;
