@@ -74,9 +74,12 @@ fresh_worktree() {
 # The cover letter: our text, the diffstat format-patch wrote, and To/Cc
 # from get_maintainer.pl over the patches.
 fill_cover() {
-	local cover=$1 tree=$2 subject to cc patches
+	local cover=$1 tree=$2 subject to cc patches p
 	subject=$(head -1 "$REPO/patches/cover-letter")
-	patches=$(ls "$OUT"/*.patch | grep -v /0000-cover-letter.patch)
+	patches=
+	for p in "$OUT"/*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || patches="$patches $p"
+	done
 	# Maintainers and reviewers in To, the lists in Cc.
 	to=$(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
 		--no-rolestats --nol $patches | paste -sd, - | sed 's/,/, /g')
