@@ -168,4 +168,3 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_commit);
-

@@ -791,6 +791,27 @@ static void map_prot_write_noexec_mmio(struct kunit *test)
 			IOMMU_WRITE | IOMMU_NOEXEC | IOMMU_MMIO);
 }
 
+/*
+ * iommu_msi_translated() tells an irqchip with two views of its doorbell
+ * (fsl_msi: CPU and PCI) which one to compose.
+ */
+static void translated_follows_prepare(struct kunit *test)
+{
+	struct mock_domain *win = mock_window(test, SZ_4K, 4);
+	struct mock_domain *ident = mock_domain_new(test, IOMMU_DOMAIN_IDENTITY,
+						    SZ_4K);
+	struct msi_desc *desc = new_desc(test);
+
+	KUNIT_EXPECT_FALSE(test, iommu_msi_translated(desc));
+	KUNIT_ASSERT_EQ(test, mock_prepare(win, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_TRUE(test, iommu_msi_translated(desc));
+	KUNIT_ASSERT_EQ(test, mock_prepare(ident, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_FALSE(test, iommu_msi_translated(desc));
+	KUNIT_ASSERT_EQ(test, mock_prepare(win, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_FALSE(test, iommu_msi_translated(desc));
+}
+
 /* A PCI function that can only do 32-bit MSIs gets a 32-bit limit. */
 static void addr_limit_no_64bit_msi(struct kunit *test)
 {
@@ -2463,6 +2484,7 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(granule_window_misfit_refused),
 	KUNIT_CASE(map_prot_write_noexec_mmio),
 	KUNIT_CASE(addr_limit_no_64bit_msi),
+	KUNIT_CASE(translated_follows_prepare),
 	KUNIT_CASE_PARAM(same_doorbell_shares_mapping, granule_gen_params),
 	KUNIT_CASE_PARAM(same_page_offsets_share, granule_gen_params),
 	KUNIT_CASE(shared_across_devices),
