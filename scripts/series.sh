@@ -128,7 +128,7 @@ build() {
 }
 
 check() {
-	local tree=$CHECK/linux p f name new start step fail=
+	local tree=$CHECK/linux p f name new start step sections fail=
 	[ -f "$OUT/0000-cover-letter.patch" ] || die "no series: run 'make series'"
 	start=$(date +%s)
 	fresh_worktree "$tree"
@@ -152,8 +152,9 @@ check() {
 			break
 		fi
 		for f in $(git -C "$tree" diff --name-only --diff-filter=A HEAD~1 HEAD); do
-			(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
-				--sections -f "$f" 2>/dev/null) | grep -q "^IOMMU MSI COOKIES" ||
+			sections=$(cd "$tree" && ./scripts/get_maintainer.pl --no-git \
+				   --no-git-fallback --sections -f "$f" 2>/dev/null || true)
+			grep -qx "IOMMU MSI COOKIES" <<< "$sections" ||
 				fail="$f, new in $name, is not in the IOMMU MSI COOKIES entry"
 		done
 		[ -z "$fail" ] || break
