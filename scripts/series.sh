@@ -123,19 +123,20 @@ build() {
 	rm -rf "$OUT"
 	git -C "$tree" format-patch -q --cover-letter --no-signature \
 		--thread --base=base -o "$OUT" base..HEAD
+	# Not a .patch: "git am build/series/*.patch" applies the patches only.
 	fill_cover "$OUT/0000-cover-letter.patch" "$tree"
-	echo "series: $(ls "$OUT"/*.patch | wc -l) files in $OUT (cover letter + $(series_files | wc -l) patches, $(table | wc -l) new files of ours)"
+	mv "$OUT/0000-cover-letter.patch" "$OUT/0000-cover-letter.txt"
+	echo "series: $OUT: 0000-cover-letter.txt + $(series_files | wc -l) patches ($(table | wc -l) new files of ours); apply with 'git am $OUT/*.patch'"
 }
 
 check() {
 	local tree=$CHECK/linux p f name new start step sections last lax fail=
-	[ -f "$OUT/0000-cover-letter.patch" ] || die "no series: run 'make series'"
+	[ -f "$OUT/0000-cover-letter.txt" ] || die "no series: run 'make series'"
 	start=$(date +%s)
 	fresh_worktree "$tree"
 	last=$(ls "$OUT"/0*.patch | tail -1)
 	for p in "$OUT"/0*.patch; do
 		name=$(basename "$p")
-		[ "$name" != 0000-cover-letter.patch ] || continue
 		step=$(date +%s)
 		# Options a later patch adds may be missing until the last one.
 		lax=1
