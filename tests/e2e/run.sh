@@ -177,7 +177,7 @@ race_judge() {
 
 # Prints the reason a scenario failed, nothing when it passed.
 judge() {
-	local log=$1 allow=$2 bad
+	local log=$1 allow=${2:-} bad
 	bad=$(bad_lines "$log" "$allow")
 	if [ -n "$bad" ]; then
 		echo "kernel log: $(echo "$bad" | head -1 | tr -d '\r')"
