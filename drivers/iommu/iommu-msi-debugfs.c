@@ -30,8 +30,7 @@ static size_t cookie_granule(const struct iommu_msi_cookie *cookie)
 	unsigned int shift = cookie->shift;
 
 	if (!shift && cookie->domain)
-		shift = max_t(unsigned int, PAGE_SHIFT,
-			      __ffs(cookie->domain->pgsize_bitmap));
+		shift = iommu_msi_domain_shift(cookie->domain);
 	return (size_t)1 << shift;
 }
 

@@ -73,8 +73,6 @@ void iommu_msi_dev_switch_abort(struct device *dev)
 {
 	struct iommu_msi_binding *b;
 
-	if (!iommu_msi_dev_bindings(dev))
-		return;
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->next) {
@@ -105,8 +103,6 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 	struct iommu_msi_binding *b;
 	int ret = 0;
 
-	if (!iommu_msi_dev_bindings(dev))
-		return 0;
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (iommu_msi_domain_blocks(dev, new))
@@ -153,8 +149,6 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 	struct iommu_msi_cookie *cookie = iommu_msi_domain_cookie(new);
 	struct iommu_msi_binding *b;
 
-	if (!iommu_msi_dev_bindings(dev))
-		return;
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->cur && (!cookie || b->cur->cookie != cookie)) {

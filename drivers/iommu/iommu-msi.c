@@ -41,12 +41,6 @@ LIST_HEAD(iommu_msi_cookies);
 /* Guards the list above, for debugfs (see the lock order above). */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
 
-/* The MSI granule of a domain: its smallest page, but no less than ours. */
-static unsigned int domain_msi_shift(const struct iommu_domain *domain)
-{
-	return max_t(unsigned int, PAGE_SHIFT, __ffs(domain->pgsize_bitmap));
-}
-
 static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
 					     const void *owner)
 {
@@ -117,7 +111,7 @@ static void cookie_free(struct kref *ref)
 int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,
 				 struct device *dev)
 {
-	unsigned int shift = domain_msi_shift(cookie->domain);
+	unsigned int shift = iommu_msi_domain_shift(cookie->domain);
 
 	lockdep_assert_held(&cookie->lock);
 	if (cookie->shift) {
@@ -172,7 +166,7 @@ int iommu_msi_cookie_create_window(struct iommu_domain *domain,
 		return PTR_ERR(cookie);
 
 	/* The domain's page sizes can only narrow from here. */
-	if (!iommu_msi_window_fits(base, size, domain_msi_shift(domain))) {
+	if (!iommu_msi_window_fits(base, size, iommu_msi_domain_shift(domain))) {
 		cookie_free(&cookie->ref);
 		return -EINVAL;
 	}
@@ -421,9 +415,10 @@ void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 	}
 }
 
+/* Only devices in an IOMMU group get here, and they all have dev->iommu. */
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev)
 {
-	return dev->iommu ? &dev->iommu->msi_bindings : NULL;
+	return &dev->iommu->msi_bindings;
 }
 
 static void binding_free(struct iommu_msi_binding *b)
@@ -479,8 +474,6 @@ static struct iommu_msi_binding *bind_untranslated(struct device *dev,
 			      &doorbell);
 		return ERR_PTR(-ERANGE);
 	}
-	if (!iommu_msi_dev_bindings(dev))
-		return NULL;	/* no IOMMU: nothing can change under it */
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (!b->shift && b->phys == doorbell) {
 			b->users++;
@@ -548,7 +541,8 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 				      &base, size, &page);
 		return ERR_CAST(slot);
 	}
-	if (iommu_msi_slot_iova(slot) + PAGE_SIZE - 1 > limit) {
+	base = iommu_msi_slot_iova(slot);
+	if (base + PAGE_SIZE - 1 > limit) {
 		iommu_msi_err(dev, "MSI doorbell IOVA %pad is beyond what the device can address\n",
 			      &base);
 		iommu_msi_slot_put(slot);
@@ -560,7 +554,7 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 		return b;
 	}
 	b->slot = slot;
-	b->iova = iommu_msi_slot_iova(slot);
+	b->iova = base;
 	b->shift = PAGE_SHIFT;
 	return b;
 }
@@ -636,8 +630,9 @@ static void binding_put(struct iommu_msi_binding *b)
 }
 
 /*
- * The core of iommu_msi_prepare(), against an explicit domain and with the
- * highest address the device can put in an MSI message.
+ * The core of iommu_msi_prepare(), for a device behind an IOMMU, against an
+ * explicit domain and with the highest address the device can put in an
+ * MSI message.
  */
 VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 					      struct msi_desc *desc,
@@ -650,10 +645,9 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 
 	iommu_msi_assert_group_locked(dev);
 
-	if (cookie && iommu_msi_dev_bindings(dev))
+	if (cookie)
 		b = bind_cookie(cookie, dev, doorbell, limit);
-	else if (domain && iommu_msi_domain_blocks(dev, domain) &&
-		 iommu_msi_dev_bindings(dev))
+	else if (domain && iommu_msi_domain_blocks(dev, domain))
 		b = bind_blocked(dev, doorbell, limit);
 	else
 		b = bind_untranslated(dev, doorbell, limit);
@@ -676,8 +670,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 	 * concurrently with these writes.
 	 */
 	desc->iommu_binding = b;
-	msi_desc_set_iommu_msi_iova(desc, b && b->shift ? b->iova : 0,
-				    b ? b->shift : 0);
+	msi_desc_set_iommu_msi_iova(desc, b->shift ? b->iova : 0, b->shift);
 	binding_put(old);
 	return 0;
 }

@@ -103,6 +103,13 @@ static inline size_t iommu_msi_shift_size(unsigned int shift)
 	return (size_t)1 << shift;
 }
 
+/* The MSI granule of a domain: its smallest page, but no less than ours. */
+static inline unsigned int
+iommu_msi_domain_shift(const struct iommu_domain *domain)
+{
+	return max_t(unsigned int, PAGE_SHIFT, __ffs(domain->pgsize_bitmap));
+}
+
 /* Bindings and domains of @dev are only touched under its group mutex. */
 static inline void iommu_msi_assert_group_locked(struct device *dev)
 {
