@@ -11,9 +11,15 @@
 # scenarios-debug.conf, and every scenario ends with a kmemleak scan.
 # --expect-leaks (a kernel with a planted leak): succeeds only if kmemleak
 # fails scenarios and nothing else does. --expect-fail: succeeds only if
-# every scenario fails, whatever the reason.
+# every scenario fails, and by what the guest or the SMMU sees.
+# --expect-red: the same, and the SMMU must report translation faults.
+# No mode and no allow list excuses a report of the kernel or its debug
+# tools (WARN, BUG, Oops, KASAN, lockdep, UBSAN: tests/lib/judge-log.sh).
+# A scenario name that is not in the table, an unknown device set or allow
+# token in the table, or a selection of no scenario is an error (exit 2)
+# before anything boots.
 # arm64 scenarios boot --kernel on QEMU virt; ppce500 scenarios boot
-# --ppc-kernel (and are skipped without one).
+# --ppc-kernel (and are skipped without one, unless named).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,10 +27,22 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$REPO/build
 GUEST=$BUILD/guest/init
 GUEST_PPC=$BUILD/guest-ppc/init
-KOBJ= PPC_KOBJ= EXPECT_RED=0 EXPECT_FAIL=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
+KOBJ='' PPC_KOBJ='' EXPECT_RED=0 EXPECT_FAIL=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
 WANT=()
 
+# shellcheck source=tests/lib/judge-log.sh
+. "$REPO/tests/lib/judge-log.sh"
+
+usage() {
+	[ -z "${1:-}" ] || echo "e2e: $1" >&2
+	echo "usage: run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red|--expect-fail] [--demo] [--debug [--expect-leaks]] [scenario...]" >&2
+	exit 2
+}
+
 while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel|--ppc-kernel) [ $# -ge 2 ] || usage "$1 needs an argument" ;;
+	esac
 	case "$1" in
 	--kernel) KOBJ=$2; shift ;;
 	--ppc-kernel) PPC_KOBJ=$2; shift ;;
@@ -33,11 +51,114 @@ while [ $# -gt 0 ]; do
 	--demo) DEMO=1 ;;
 	--debug) DEBUG=1 ;;
 	--expect-leaks) EXPECT_LEAKS=1 ;;
+	-*) usage "unknown option $1" ;;
 	*) WANT+=("$1") ;;
 	esac
 	shift
 done
-[ -n "$KOBJ" ] || { echo "usage: run.sh --kernel <objdir> ..." >&2; exit 2; }
+[ -n "$KOBJ" ] || usage "no --kernel"
+[ $((EXPECT_RED + EXPECT_FAIL + EXPECT_LEAKS)) -le 1 ] ||
+	usage "--expect-red, --expect-fail and --expect-leaks exclude each other"
+[ $EXPECT_LEAKS -eq 0 ] || [ $DEBUG -eq 1 ] ||
+	usage "--expect-leaks needs --debug (the kmemleak scan)"
+[ $DEMO -eq 0 ] || [ ${#WANT[@]} -eq 0 ] || usage "--demo runs no scenario: ${WANT[*]}"
+[ $DEMO -eq 0 ] || [ $((EXPECT_RED + EXPECT_FAIL + EXPECT_LEAKS)) -eq 0 ] ||
+	usage "--demo has no negative control"
+
+# Device sets of the table's third column (qemu_devices knows them).
+DEVICE_SETS='edu disks viommu'
+# allow=<token> options of the table that run.sh knows.
+ALLOW_TOKENS='cbadcd'
+
+trim() { echo "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
+
+# in_words <word> <words>
+in_words() { [[ " $2 " == *" $1 "* ]]; }
+
+# conf_names <conf>: the scenario names of a table.
+conf_names() {
+	local name rest
+	while IFS='|' read -r name rest || [ -n "$name" ]; do
+		name=$(trim "$name")
+		case "$name" in ""|\#*) continue ;; esac
+		echo "$name"
+	done < "$1"
+}
+
+# The scenario table: S_NAME, S_MACHINE, S_DEVICES, S_EXTRA, S_OPTS (the
+# guest's options) and S_ALLOW (run.sh's allow tokens, comma-separated),
+# one entry per row of the confs; rows with an unknown device set or allow
+# token, or without a machine, are errors.
+S_NAME=() S_MACHINE=() S_DEVICES=() S_EXTRA=() S_OPTS=() S_ALLOW=()
+load_table() {
+	local conf n name machine devices extra opts d o allow guest_opts bad=0
+	for conf in "$@"; do
+		n=0
+		while IFS='|' read -r name machine devices extra opts || [ -n "$name" ]; do
+			n=$((n + 1))
+			name=$(trim "$name")
+			case "$name" in ""|\#*) continue ;; esac
+			machine=$(trim "$machine") devices=$(trim "$devices")
+			if [ -z "$machine" ]; then
+				echo "e2e: $conf:$n: scenario $name has no QEMU machine" >&2
+				bad=1
+			fi
+			for d in $devices; do
+				in_words "$d" "$DEVICE_SETS" && continue
+				echo "e2e: $conf:$n: scenario $name: unknown device set '$d' (known: $DEVICE_SETS)" >&2
+				bad=1
+			done
+			# allow=<what>[,<what>] tokens are run.sh's own, not the guest's.
+			allow='' guest_opts=''
+			for o in $opts; do
+				case $o in
+				allow=*) allow="$allow${allow:+,}${o#allow=}" ;;
+				*) guest_opts="$guest_opts${guest_opts:+ }$o" ;;
+				esac
+			done
+			for o in ${allow//,/ }; do
+				in_words "$o" "$ALLOW_TOKENS" && continue
+				echo "e2e: $conf:$n: scenario $name: unknown allow token '$o' (known: $ALLOW_TOKENS)" >&2
+				bad=1
+			done
+			S_NAME+=("$name") S_MACHINE+=("$machine") S_DEVICES+=("$devices")
+			S_EXTRA+=("$(trim "$extra")") S_OPTS+=("$guest_opts") S_ALLOW+=("$allow")
+		done < "$conf"
+	done
+	[ $bad -eq 0 ] || exit 2
+}
+
+CONFS=("$HERE/scenarios.conf")
+[ $DEBUG -eq 0 ] || CONFS+=("$HERE/scenarios-debug.conf")
+# SEL: the indices into S_* of the scenarios to run, in table order.
+SEL=()
+if [ $DEMO -eq 0 ]; then
+	load_table "${CONFS[@]}"
+	unknown=0
+	for w in "${WANT[@]}"; do
+		in_words "$w" "${S_NAME[*]}" && continue
+		if [ $DEBUG -eq 0 ] && in_words "$w" "$(conf_names "$HERE/scenarios-debug.conf" | tr '\n' ' ')"; then
+			echo "e2e: scenario $w is in scenarios-debug.conf: it runs only with --debug" >&2
+		else
+			echo "e2e: unknown scenario '$w' (known: ${S_NAME[*]})" >&2
+		fi
+		unknown=1
+	done
+	[ $unknown -eq 0 ] || exit 2
+	for i in "${!S_NAME[@]}"; do
+		[ ${#WANT[@]} -eq 0 ] || in_words "${S_NAME[$i]}" "${WANT[*]}" || continue
+		if [[ ${S_MACHINE[$i]} == ppce500* ]] && [ -z "$PPC_KOBJ" ] && [ ${#WANT[@]} -gt 0 ]; then
+			echo "e2e: scenario ${S_NAME[$i]} needs --ppc-kernel" >&2
+			exit 2
+		fi
+		SEL+=("$i")
+	done
+	if [ ${#SEL[@]} -eq 0 ]; then
+		echo "e2e: no scenario selected (tables: ${CONFS[*]})" >&2
+		exit 2
+	fi
+fi
+
 # A broken kernel makes drivers wait for interrupts that never come.
 TIMEOUT=${E2E_TIMEOUT:-$([ $EXPECT_RED -eq 1 ] && echo 40 || echo 300)}
 IMAGE=$KOBJ/arch/arm64/boot/Image
@@ -51,8 +172,12 @@ OUT=$BUILD/e2e/$(basename "$KOBJ")
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log
 
-# Kernel log lines that fail any scenario, whatever the guest says.
-BAD_LOG='arm-smmu-v3.*event 0x|fault from EP|WARNING:|BUG:|Oops|Kernel panic|Unable to handle kernel|Call [tT]race:|INFO: task .* blocked'
+# Kernel log lines that fail any scenario, whatever the guest says: the
+# reports of the kernel and its debug tools (KLOG_BUG, KLOG_LEAK of
+# tests/lib/judge-log.sh; never excused), and the faults the SMMUv3 and
+# virtio-iommu drivers report for a device (DEV_FAULT; the allow list may
+# excuse some).
+DEV_FAULT='arm-smmu-v3.*event 0x|fault from EP'
 # SMMU C_BAD_CD events: the driver's own loss during a domain switch
 # (about one MSI per 400 switches). Counted instead of failed on in
 # scenarios with allow=cbadcd; F_TRANSLATION (event 0x10) always fails.
@@ -98,41 +223,43 @@ qemu_devices() {
 			echo "-drive file=$OUT/nvme.img,if=none,id=nvme,format=raw"
 			echo "-device nvme,drive=nvme,serial=msie2e"
 			;;
-		*) echo "e2e: unknown device set $d" >&2; exit 2 ;;
+		*) echo "e2e: unknown device set '$d'" >&2; return 2 ;;
 		esac
 	done
 }
 
 boot() {
-	local machine=$1 devices=$2 cmdline=$3 log=$4
+	local machine=$1 devices=$2 cmdline=$3 log=$4 devargs
+	# Never boot without a device the scenario asked for.
+	devargs=$(qemu_devices "$devices") || exit 2
 	if [[ $machine == ppce500* ]]; then
 		# e500mc core: the kernel is built for it (PAMU support).
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2086
 		timeout "$TIMEOUT" qemu-system-ppc \
 			-machine "$machine" -cpu e500mc -m 512 \
 			-display none -monitor none -serial stdio -no-reboot -nic none \
 			-kernel "$PPC_KOBJ/vmlinux" -initrd "$OUT/initramfs-ppc.cpio" \
 			-append "console=ttyS0 panic=-1 printk.time=1 $cmdline" \
-			$(qemu_devices "$devices") < /dev/null > "$log" 2>&1 || true
+			$devargs < /dev/null > "$log" 2>&1 || true
 		return
 	fi
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2086
 	timeout "$TIMEOUT" qemu-system-aarch64 \
 		-machine "$machine" -cpu max,pauth-impdef=on -smp 2 -m 1024 \
 		-display none -monitor none -serial stdio -no-reboot -nic none \
 		-kernel "$IMAGE" -initrd "$OUT/initramfs.cpio" \
 		-append "console=ttyAMA0 panic=-1 printk.time=1 $cmdline" \
-		$(qemu_devices "$devices") < /dev/null > "$log" 2>&1 || true
+		$devargs < /dev/null > "$log" 2>&1 || true
 }
 
 # has_allow <allow list> <token>
 has_allow() { [[ ",$1," == *",$2,"* ]]; }
 
-# The kernel log lines of BAD_LOG, less those the allow list excuses.
-bad_lines() {
+# The device faults of the kernel log, less those the allow list excuses.
+fault_lines() {
 	local log=$1 allow=$2 skip='^$'
 	has_allow "$allow" cbadcd && skip=$CBADCD
-	{ grep -E "$BAD_LOG" "$log" | grep -Ev -m3 "$skip"; } || true
+	{ grep -a -E "$DEV_FAULT" "$log" | grep -a -Ev -m3 "$skip"; } || true
 }
 
 # race_field <log> <E2E-INFO tag> <field>: the number, empty if missing.
@@ -175,19 +302,65 @@ race_judge() {
 	fi
 }
 
-# Prints the reason a scenario failed, nothing when it passed.
+# judge <log> [allow]: sets WHY, the reason the scenario failed (empty when
+# it passed), from the first of these that the log shows:
+#   J_BUG     a report of the kernel or its debug tools (never excused)
+#   J_LEAK    kmemleak's own report in the kernel log
+#   J_FAULT   an SMMU or virtio-iommu fault the allow list does not excuse
+#   J_CHECKS  the guest's failing checks (J_OTHER: those but kmemleak's)
+#   J_VERDICT the guest's verdict lines: no PASS (timeout, crash), or a FAIL
+#   J_RACE    allow=cbadcd: lost MSIs the C_BAD_CD events do not match
+# All of them are set, for the negative controls (expected_failure).
 judge() {
-	local log=$1 allow=${2:-} bad
-	bad=$(bad_lines "$log" "$allow")
-	if [ -n "$bad" ]; then
-		echo "kernel log: $(echo "$bad" | head -1 | tr -d '\r')"
-	elif grep -q "E2E-CHECK .* FAIL" "$log"; then
-		grep -m1 "E2E-CHECK .* FAIL" "$log" | tr -d '\r' | sed 's/^E2E-CHECK //'
-	elif ! grep -q "^E2E-RESULT PASS" "$log"; then
-		echo "no PASS verdict from the guest (timeout or crash, see $log)"
-	elif has_allow "$allow" cbadcd; then
-		race_judge "$log"
+	local log=$1 allow=${2:-}
+	J_BUG=$(klog_grep "$log" "$KLOG_BUG" 1 || true)
+	J_LEAK=$(klog_grep "$log" "$KLOG_LEAK" 1 || true)
+	J_FAULT=$(fault_lines "$log" "$allow" | sed -n '1{s/\r//g;p}')
+	J_CHECKS=$( { grep -a "E2E-CHECK .* FAIL" "$log" || true; } | tr -d '\r')
+	J_OTHER=$(grep -v "E2E-CHECK kmemleak FAIL" <<< "$J_CHECKS" || true)
+	J_VERDICT=$( { grep -a "^E2E-RESULT " "$log" || true; } | tr -d '\r')
+	J_RACE=
+	! has_allow "$allow" cbadcd || J_RACE=$(race_judge "$log")
+	if [ -n "$J_BUG" ]; then
+		WHY="kernel log: $J_BUG"
+	elif [ -n "$J_LEAK" ]; then
+		WHY="kernel log: $J_LEAK"
+	elif [ -n "$J_FAULT" ]; then
+		WHY="kernel log: $J_FAULT"
+	elif [ -n "$J_CHECKS" ]; then
+		WHY=$(sed -n '1{s/^E2E-CHECK //;p}' <<< "$J_CHECKS")
+	elif ! grep -q "^E2E-RESULT PASS" <<< "$J_VERDICT"; then
+		WHY="no PASS verdict from the guest (timeout or crash, see $log)"
+	elif grep -q "^E2E-RESULT FAIL" <<< "$J_VERDICT"; then
+		WHY="the guest also gave the verdict $(grep -m1 "^E2E-RESULT FAIL" <<< "$J_VERDICT")"
+	else
+		WHY=$J_RACE
 	fi
+}
+
+# Whether the failure the last judge found is the one the negative control
+# plants (and only that one); if not, NOT_EXPECTED says why. A report of
+# the kernel or its debug tools never is: --expect-red and --expect-fail
+# take what the guest's checks or the SMMU see; --expect-leaks takes
+# kmemleak's report alone, with the guest at its verdict.
+expected_failure() {
+	NOT_EXPECTED=
+	if [ -n "$J_BUG" ]; then
+		NOT_EXPECTED="kernel log: $J_BUG"
+	elif [ $EXPECT_LEAKS -eq 0 ]; then
+		[ -z "$J_LEAK" ] || NOT_EXPECTED="kernel log: $J_LEAK"
+	elif [ -n "$J_FAULT" ]; then
+		NOT_EXPECTED="kernel log: $J_FAULT"
+	elif [ -n "$J_OTHER" ]; then
+		NOT_EXPECTED="not kmemleak: $(sed -n '1{s/^.*E2E-CHECK //;p}' <<< "$J_OTHER")"
+	elif [ -n "$J_RACE" ]; then
+		NOT_EXPECTED=$J_RACE
+	elif [ "$J_VERDICT" != "E2E-RESULT FAIL" ] && [ "$J_VERDICT" != "E2E-RESULT PASS" ]; then
+		NOT_EXPECTED="the guest did not finish (verdict: ${J_VERDICT:-none})"
+	elif [ -z "$J_LEAK" ] && ! grep -q "E2E-CHECK kmemleak FAIL" <<< "$J_CHECKS"; then
+		NOT_EXPECTED="not kmemleak: $WHY"
+	fi
+	[ $((EXPECT_RED + EXPECT_FAIL + EXPECT_LEAKS)) -gt 0 ] && [ -z "$NOT_EXPECTED" ]
 }
 
 options() {
@@ -196,31 +369,30 @@ options() {
 	echo "$out"
 }
 
+# Sets WHY and the J_* of judge; returns 2 when skipped.
 run_scenario() {
 	local name=$1 machine=$2 devices=$3 extra=$4 opts=$5 allow=$6
-	local log=$OUT/$name.log start why checks
+	local log=$OUT/$name.log start checks
 	start=$(date +%s)
 	if [[ $machine == ppce500* ]] && [ -z "$PPC_KOBJ" ]; then
 		printf 'SKIP  %-13s no --ppc-kernel given\n' "$name"
 		return 2
 	fi
 	boot "$machine" "$devices" "$extra $(options "$opts")" "$log"
-	why=$(judge "$log" "$allow")
-	checks=$(grep -c "^E2E-CHECK .* PASS" "$log" || true)
-	if [ -z "$why" ]; then
+	judge "$log" "$allow"
+	checks=$(grep -a -c "^E2E-CHECK .* PASS" "$log" || true)
+	if [ -z "$WHY" ]; then
 		printf 'PASS  %-13s %2d checks  %3ss\n' "$name" "$checks" "$(( $(date +%s) - start ))"
 	else
-		printf 'FAIL  %-13s %s  (%s)\n' "$name" "$why" "$log"
+		printf 'FAIL  %-13s %s  (%s)\n' "$name" "$WHY" "$log"
 	fi
 	if has_allow "$allow" cbadcd; then
 		RACE_SUMMARY=
 		race_judge "$log" > /dev/null
 		echo "  $RACE_SUMMARY"
 	fi
-	[ -z "$why" ]
+	[ -z "$WHY" ]
 }
-
-trim() { echo "$1" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'; }
 
 make_initramfs "$GUEST" "$OUT/initramfs.cpio"
 [ -z "$PPC_KOBJ" ] || make_initramfs "$GUEST_PPC" "$OUT/initramfs-ppc.cpio"
@@ -229,81 +401,97 @@ if [ $DEMO -eq 1 ]; then
 	log=$OUT/demo.log
 	echo "demo: booting QEMU virt (GICv3 ITS + SMMUv3) with an edu PCI device"
 	boot virt,gic-version=3,iommu=smmuv3 edu "msi_e2e.checks=demo" "$log"
-	grep -E "^DEMO: " "$log" | tr -d '\r' | sed 's/^DEMO: //'
-	why=$(judge "$log")
-	if [ -n "$why" ]; then
-		echo "demo: FAILED: $why"
+	{ grep -a -E "^DEMO: " "$log" || true; } | tr -d '\r' | sed 's/^DEMO: //'
+	judge "$log"
+	if [ -n "$WHY" ]; then
+		echo "demo: FAILED: $WHY"
 		exit 1
 	fi
 	echo "demo: all MSIs delivered through the IOMMU; full log in $log"
 	exit 0
 fi
 
-CONFS=("$HERE/scenarios.conf")
-[ $DEBUG -eq 0 ] || CONFS+=("$HERE/scenarios-debug.conf")
-
-pass=0 fail=0 skip=0 failed=
-while IFS='|' read -r name machine devices extra opts; do
-	name=$(trim "$name")
-	case "$name" in ""|\#*) continue ;; esac
-	# allow=<what>[,<what>] tokens are run.sh's own, not the guest's.
-	allow='' guest_opts=''
-	for o in $opts; do
-		case $o in
-		allow=*) allow="$allow${allow:+,}${o#allow=}" ;;
-		*) guest_opts="$guest_opts${guest_opts:+ }$o" ;;
-		esac
-	done
-	opts=$guest_opts
+# unexpected: the failures a negative control does not plant, one
+# "<scenario>: <reason>" each; leaky: the scenarios kmemleak failed.
+pass=0 fail=0 skip=0 failed='' leaky=0 leak_line=''
+unexpected=()
+for i in "${SEL[@]}"; do
+	name=${S_NAME[$i]} opts=${S_OPTS[$i]}
 	# The leak scan runs last, after the other checks' teardown.
+	# shellcheck disable=SC2001
 	[ $DEBUG -eq 0 ] || opts=$(echo "$opts" | sed 's/\(checks=[^ ]*\)/\1,kmemleak/')
-	if [ ${#WANT[@]} -gt 0 ] && [[ ! " ${WANT[*]} " =~ " $name " ]]; then
-		continue
-	fi
 	rc=0
-	run_scenario "$name" "$(trim "$machine")" "$(trim "$devices")" \
-		"$(trim "$extra")" "$opts" "$allow" || rc=$?
+	run_scenario "$name" "${S_MACHINE[$i]}" "${S_DEVICES[$i]}" \
+		"${S_EXTRA[$i]}" "$opts" "${S_ALLOW[$i]}" || rc=$?
 	case $rc in
 	0) pass=$((pass + 1)) ;;
 	2) skip=$((skip + 1)) ;;
-	*) fail=$((fail + 1)); failed="$failed $name" ;;
+	*)
+		fail=$((fail + 1)); failed="$failed $name"
+		if ! expected_failure; then
+			unexpected+=("$name: ${NOT_EXPECTED:-$WHY}")
+		elif [ $EXPECT_LEAKS -eq 1 ]; then
+			leaky=$((leaky + 1))
+			[ -n "$leak_line" ] || leak_line=$(grep -m1 "kmemleak FAIL" <<< "$J_CHECKS" || true)
+			[ -n "$leak_line" ] || leak_line=$J_LEAK
+		fi
+		;;
 	esac
-done < <(cat "${CONFS[@]}")
+done
 echo "$pass passed, $fail failed$([ $skip -eq 0 ] || echo ", $skip skipped")"
+if [ $((pass + fail)) -eq 0 ]; then
+	echo "e2e: no scenario ran" >&2
+	exit 1
+fi
+
+# The failures no negative control excuses, with their reasons.
+print_unexpected() {
+	local u
+	for u in "${unexpected[@]}"; do echo "  $u"; done
+}
 
 if [ $EXPECT_LEAKS -eq 1 ]; then
-	leaky=$(grep -l "^E2E-CHECK kmemleak FAIL" "$OUT"/*.log 2>/dev/null | wc -l)
-	other=$(cat "$OUT"/*.log | grep "^E2E-CHECK .* FAIL" | grep -v "kmemleak FAIL" |
-		grep -c . || true)
-	if [ "$leaky" -gt 0 ] && [ "$other" -eq 0 ]; then
+	if [ "$leaky" -gt 0 ] && [ ${#unexpected[@]} -eq 0 ]; then
 		echo "negative control: kmemleak caught the planted leak in $leaky scenario(s), nothing else failed"
-		grep -h -m1 "kmemleak FAIL" "$OUT"/*.log | head -1 | tr -d '\r' | sed 's/^/  /'
+		echo "  $leak_line"
 		exit 0
 	fi
-	echo "negative control: NOT as expected ($leaky scenario(s) with kmemleak reports, $other other failing check line(s))"
+	echo "negative control: NOT as expected ($leaky scenario(s) failed by kmemleak alone, ${#unexpected[@]} failed otherwise)"
+	print_unexpected
 	exit 1
 fi
 
 if [ $EXPECT_FAIL -eq 1 ]; then
-	# A planted bug of any kind: every scenario must fail, for any reason.
-	if [ $pass -eq 0 ] && [ $fail -gt 0 ]; then
+	# A planted bug: every scenario must fail, by what the guest's checks
+	# or the SMMU see; a WARN, BUG or KASAN report is another bug.
+	if [ $pass -eq 0 ] && [ $fail -gt 0 ] && [ ${#unexpected[@]} -eq 0 ]; then
 		echo "negative control: red as expected ($fail failed:$failed)"
 		exit 0
 	fi
-	echo "negative control: NOT red ($pass passed)"
+	if [ ${#unexpected[@]} -gt 0 ]; then
+		echo "negative control: NOT as expected (${#unexpected[@]} scenario(s) failed by a report of the kernel, not by the checks)"
+		print_unexpected
+	else
+		echo "negative control: NOT red ($pass passed)"
+	fi
 	exit 1
 fi
 
 if [ $EXPECT_RED -eq 1 ]; then
 	# Every scenario must fail, and where doorbells are translated the
 	# SMMU must report the write to the IOVA that is not mapped.
-	faults=$(cat "$OUT"/*.log 2>/dev/null | grep -c "arm-smmu-v3.*event 0x10" || true)
-	if [ $pass -eq 0 ] && [ $fail -gt 0 ] && [ "$faults" -gt 0 ]; then
+	faults=$(cat "$OUT"/*.log 2>/dev/null | grep -a -c "arm-smmu-v3.*event 0x10" || true)
+	if [ $pass -eq 0 ] && [ $fail -gt 0 ] && [ "$faults" -gt 0 ] && [ ${#unexpected[@]} -eq 0 ]; then
 		echo "negative control: red as expected ($fail failed:$failed; $faults SMMU translation faults)"
-		grep -h -m1 -A4 "arm-smmu-v3.*event 0x10" "$OUT"/*.log | head -5 | tr -d '\r' | sed 's/^/  /'
+		{ grep -a -h -m1 -A4 "arm-smmu-v3.*event 0x10" "$OUT"/*.log || true; } | head -5 | tr -d '\r' | sed 's/^/  /'
 		exit 0
 	fi
-	echo "negative control: NOT red; the harness cannot see a broken doorbell translation"
+	if [ ${#unexpected[@]} -gt 0 ]; then
+		echo "negative control: NOT as expected (${#unexpected[@]} scenario(s) failed by a report of the kernel, not by the broken translation)"
+		print_unexpected
+	else
+		echo "negative control: NOT red ($pass passed, $faults SMMU translation faults); the harness cannot see a broken doorbell translation"
+	fi
 	exit 1
 fi
 [ $fail -eq 0 ]
