@@ -97,7 +97,8 @@ apply_series() {
 	local p
 	tgit reset -q --hard base
 	for p in $(series_files); do
-		tgit am -q --keep-cr "$REPO/patches/$p" ||
+		# --empty=keep: see format_series.
+		tgit am -q --empty=keep --keep-cr "$REPO/patches/$p" ||
 			die "patch $p does not apply; fix it, then 'git -C $TREE am --continue' and 'make export'"
 	done
 	record_applied
@@ -112,7 +113,8 @@ record_applied() {
 format_series() {
 	local out=$1
 	mkdir -p "$out"
-	tgit format-patch -q --zero-commit --no-signature -o "$out" base..HEAD
+	# --always: a patch made only of our files (patches/own-files) is empty here.
+	tgit format-patch -q --always --zero-commit --no-signature -o "$out" base..HEAD
 	(cd "$out" && ls -1 *.patch 2>/dev/null) > "$out/series" || true
 }
 
