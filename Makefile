@@ -34,7 +34,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
-	series series-check \
+	series series-check series-shipped \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -48,6 +48,7 @@ help:
 	@echo "make export-check fail if build/linux holds unexported edits"
 	@echo "make series       build/series/: git-am-able series with our files and a cover letter"
 	@echo "make series-check apply it patch by patch: checkpatch, kernel-doc, arm64 + ppce500 builds"
+	@echo "make series-shipped  the series applied to the base is the tree make test builds; checkpatch"
 	@echo "make kernel       arm64 Image for the e2e platform"
 	@echo "make kernel-ppc   powerpc vmlinux for QEMU ppce500 (FSL MPIC MSI)"
 	@echo "make kernel-layerscape arm64 build with LS-SCFG MSI and GICv3 MBI"
@@ -158,7 +159,7 @@ kernel-race-negative: tree
 	@$(KBUILD) $(RACE_TREE) $(BUILD)/arm64-race-negative $(E2E_CONFIG) Image
 
 e2e-race-negative: kernel-race-negative guest
-	@$(E2E) --kernel $(BUILD)/arm64-race-negative --expect-fail its-iommufd-race
+	@$(E2E) --kernel $(BUILD)/arm64-race-negative --expect-fail --crash-in iommu_msi_ its-iommufd-race
 
 kernel-debug-negative: tree
 	@scripts/tree.sh negative $(LEAK_TREE) $(LEAK_PATCH)
@@ -181,16 +182,23 @@ series: tree
 series-check: series
 	@scripts/series.sh check
 
+# make test builds build/linux: prove it is the shipped series, exactly.
+series-shipped: series
+	@scripts/tree.sh export-check
+	@scripts/series.sh shipped
+
 check: tree
 	@scripts/check.sh
 
 docs: tree
 	@scripts/docs.sh
 
-run: kernel guest
+run: deps
+	@$(MAKE) --no-print-directory kernel guest
 	@$(E2E) --kernel $(BUILD)/arm64 --demo
 
 test: deps
+	@$(MAKE) --no-print-directory series-shipped
 	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory kernels
 	@$(MAKE) --no-print-directory e2e

@@ -7,6 +7,8 @@
 #
 #   series.sh table   check that patches/own-files maps every file of ours
 #   series.sh build   write build/series/ (make series)
+#   series.sh shipped check that build/series applied to the pristine base
+#                     is the tree make test builds, and checkpatch it
 #   series.sh check   apply build/series/ to the pristine base one patch at
 #                     a time; at each step run checkpatch --strict on the
 #                     patch, run kernel-doc on the files it adds, and build
@@ -197,9 +199,43 @@ check() {
 	echo "series-check: every patch applies, passes checkpatch --strict and kernel-doc, and builds arm64 e2e + ppce500; wall time $(( $(date +%s) - start ))s"
 }
 
+# What make test builds is what we ship: build/series/*.patch applied with
+# git am to the pristine base gives exactly the tree of build/linux, whose
+# commits are patches/series and whose files of ours are links to this
+# repo. Compared as git tree objects; build/linux must hold no unexported
+# edit (tree.sh export-check). Then checkpatch --strict on each patch.
+shipped() {
+	local tree=$REPO/build/linux-am idx p want got bad=0
+	[ -f "$OUT/0000-cover-letter.txt" ] || die "no series: run 'make series'"
+	fresh_worktree "$tree"
+	git -C "$tree" am -q --keep-cr "$OUT"/0*.patch ||
+		die "build/series does not apply to the pristine base"
+	want=$(git -C "$tree" rev-parse 'HEAD^{tree}')
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$TREE" read-tree HEAD
+	while read -r f p; do
+		GIT_INDEX_FILE=$idx git -C "$TREE" update-index --add --cacheinfo \
+			"100644,$(git -C "$TREE" hash-object -w -- "$REPO/$f"),$(tree_path "$f")"
+	done < <(table)
+	got=$(GIT_INDEX_FILE=$idx git -C "$TREE" write-tree)
+	rm -f "$idx"
+	if [ "$want" != "$got" ]; then
+		git -C "$TREE" diff --stat "$want" "$got" >&2
+		die "the tree make test builds (build/linux) is not the series applied to the base"
+	fi
+	for p in "$OUT"/0*.patch; do
+		(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
+		      --ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,UNKNOWN_COMMIT_ID \
+		      "$p") || bad=1
+	done
+	[ $bad -eq 0 ] || die "checkpatch --strict fails on the series (above)"
+	echo "series: git am build/series/*.patch on the pristine base gives the tree make test builds ($(echo "$want" | cut -c1-12)); checkpatch --strict clean on its $(ls "$OUT"/0*.patch | wc -l) patches"
+}
+
 case "${1:-}" in
 table) check_table && echo "series: patches/own-files maps each of our $(table | wc -l) files to a patch of the series" ;;
 build) build ;;
 check) check ;;
-*) die "usage: series.sh build|check" ;;
+shipped) shipped ;;
+*) die "usage: series.sh table|build|check|shipped" ;;
 esac

@@ -4,7 +4,7 @@
 # End-to-end matrix: boot QEMU once per scenario with our guest program as
 # init, and judge each run from the guest's verdicts and the kernel log.
 #
-#   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red|--expect-fail] [--demo]
+#   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red|--expect-fail [--crash-in <prefix>]] [--demo]
 #          [--debug [--expect-leaks]] [scenario...]
 #
 # --debug (a kernel built with configs/debug.config): also runs
@@ -14,7 +14,9 @@
 # every scenario fails, and by what the guest or the SMMU sees.
 # --expect-red: the same, and the SMMU must report translation faults.
 # No mode and no allow list excuses a report of the kernel or its debug
-# tools (WARN, BUG, Oops, KASAN, lockdep, UBSAN: tests/lib/judge-log.sh).
+# tools (WARN, BUG, Oops, KASAN, lockdep, UBSAN: tests/lib/judge-log.sh),
+# except --expect-fail --crash-in <prefix>: a report whose backtrace runs
+# through <prefix>* functions (the code the control breaks).
 # A scenario name that is not in the table, an unknown device set or allow
 # token in the table, or a selection of no scenario is an error (exit 2)
 # before anything boots.
@@ -28,6 +30,7 @@ BUILD=$REPO/build
 GUEST=$BUILD/guest/init
 GUEST_PPC=$BUILD/guest-ppc/init
 KOBJ='' PPC_KOBJ='' EXPECT_RED=0 EXPECT_FAIL=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
+CRASH_IN=''
 WANT=()
 
 # shellcheck source=tests/lib/judge-log.sh
@@ -41,13 +44,14 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel|--ppc-kernel) [ $# -ge 2 ] || usage "$1 needs an argument" ;;
+	--kernel|--ppc-kernel|--crash-in) [ $# -ge 2 ] || usage "$1 needs an argument" ;;
 	esac
 	case "$1" in
 	--kernel) KOBJ=$2; shift ;;
 	--ppc-kernel) PPC_KOBJ=$2; shift ;;
 	--expect-red) EXPECT_RED=1 ;;
 	--expect-fail) EXPECT_FAIL=1 ;;
+	--crash-in) CRASH_IN=$2; shift ;;
 	--demo) DEMO=1 ;;
 	--debug) DEBUG=1 ;;
 	--expect-leaks) EXPECT_LEAKS=1 ;;
@@ -59,6 +63,8 @@ done
 [ -n "$KOBJ" ] || usage "no --kernel"
 [ $((EXPECT_RED + EXPECT_FAIL + EXPECT_LEAKS)) -le 1 ] ||
 	usage "--expect-red, --expect-fail and --expect-leaks exclude each other"
+[ -z "$CRASH_IN" ] || [ $EXPECT_FAIL -eq 1 ] ||
+	usage "--crash-in goes with --expect-fail"
 [ $EXPECT_LEAKS -eq 0 ] || [ $DEBUG -eq 1 ] ||
 	usage "--expect-leaks needs --debug (the kmemleak scan)"
 [ $DEMO -eq 0 ] || [ ${#WANT[@]} -eq 0 ] || usage "--demo runs no scenario: ${WANT[*]}"
@@ -313,6 +319,7 @@ race_judge() {
 # All of them are set, for the negative controls (expected_failure).
 judge() {
 	local log=$1 allow=${2:-}
+	J_LOG=$log
 	J_BUG=$(klog_grep "$log" "$KLOG_BUG" 1 || true)
 	J_LEAK=$(klog_grep "$log" "$KLOG_LEAK" 1 || true)
 	J_FAULT=$(fault_lines "$log" "$allow" | sed -n '1{s/\r//g;p}')
@@ -343,9 +350,17 @@ judge() {
 # the kernel or its debug tools never is: --expect-red and --expect-fail
 # take what the guest's checks or the SMMU see; --expect-leaks takes
 # kmemleak's report alone, with the guest at its verdict.
+# --crash-in <prefix> (with --expect-fail): a kernel report is the planted
+# failure when a backtrace of the log runs through functions named
+# <prefix>*, as a use-after-free in the code a control breaks does.
+crashed_in() {
+	[ -n "$CRASH_IN" ] &&
+		grep -a -q -E "(^|[[:space:]])${CRASH_IN}[[:alnum:]_]*\+0x" -- "$1"
+}
+
 expected_failure() {
 	NOT_EXPECTED=
-	if [ -n "$J_BUG" ]; then
+	if [ -n "$J_BUG" ] && ! crashed_in "$J_LOG"; then
 		NOT_EXPECTED="kernel log: $J_BUG"
 	elif [ $EXPECT_LEAKS -eq 0 ]; then
 		[ -z "$J_LEAK" ] || NOT_EXPECTED="kernel log: $J_LEAK"
