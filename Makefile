@@ -18,6 +18,8 @@ PAGES_SCENARIOS := its-type1 its-iommufd its-iommufd-replace its-dmaapi \
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
 RACE_TREE    := $(BUILD)/linux-race
 RACE_PATCH   := $(CURDIR)/tests/e2e/negative/no-group-lock.patch
+WINDOW_TREE  := $(BUILD)/linux-window
+WINDOW_PATCH := $(CURDIR)/tests/e2e/negative/window-ignored.patch
 LEAK_TREE    := $(BUILD)/linux-leak
 LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
@@ -34,6 +36,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
+	kernel-window-negative e2e-window-negative \
 	series series-check series-shipped \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
@@ -62,6 +65,7 @@ help:
 	@echo "make test-debug   KUnit + the matrix under KASAN, lockdep, kmemleak, failslab"
 	@echo "make e2e-debug-negative  the debug matrix with a leak planted (kmemleak must see it)"
 	@echo "make e2e-race-negative   its-iommufd-race without the group mutex (must go red)"
+	@echo "make e2e-window-negative its-iommufd-window with the chosen window ignored (must go red)"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
 	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
@@ -160,6 +164,16 @@ kernel-race-negative: tree
 
 e2e-race-negative: kernel-race-negative guest
 	@$(E2E) --kernel $(BUILD)/arm64-race-negative --expect-fail --crash-in iommu_msi_ its-iommufd-race
+
+# The window scenario on a kernel that records the window userspace
+# chooses but never applies it: it must go red.
+kernel-window-negative: tree
+	@scripts/tree.sh negative $(WINDOW_TREE) $(WINDOW_PATCH)
+	@echo "kernel: building $(BUILD)/arm64-window-negative (chosen MSI window ignored)"
+	@$(KBUILD) $(WINDOW_TREE) $(BUILD)/arm64-window-negative $(E2E_CONFIG) Image
+
+e2e-window-negative: kernel-window-negative guest
+	@$(E2E) --kernel $(BUILD)/arm64-window-negative --expect-fail its-iommufd-window
 
 kernel-debug-negative: tree
 	@scripts/tree.sh negative $(LEAK_TREE) $(LEAK_PATCH)

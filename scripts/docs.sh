@@ -34,16 +34,27 @@ command -v "$SPHINXBUILD" >/dev/null ||
 SRC=$(cd "$SRC" && pwd)
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+uapi=$(mktemp -d)
+trap 'rm -rf "$log" "$uapi"' EXIT
 
 # -E: read every file again, so that warnings are reported on each run.
 "$SPHINXBUILD" -q -E -b html -c "$REPO/scripts/docs" \
 	-d "$OUT/doctrees" "$SRC" "$OUT/html" 2> "$log"
 rc=$?
 
+# The iommufd userspace API page, which documents the MSI window options
+# with the uAPI header's kernel-doc, built on its own.
+if [ $rc -eq 0 ] && [ -z "${1:-}" ]; then
+	cp "$KSRC/Documentation/userspace-api/iommufd.rst" "$uapi/"
+	printf 'iommufd\n=======\n\n.. toctree::\n\n   iommufd\n' > "$uapi/index.rst"
+	"$SPHINXBUILD" -q -E -b html -c "$REPO/scripts/docs" \
+		-d "$OUT/uapi-doctrees" "$uapi" "$OUT/uapi" 2>> "$log"
+	rc=$?
+fi
+
 # Sphinx says WARNING/ERROR/SEVERE, kernel-doc says warning:/error:.
 warnings=$(grep -Ei 'warning|error|severe|critical' "$log" || true)
-ours=$( { echo "$warnings" | grep -E 'msi-cookie|iommu-msi|iommu_msi|iommu/index'
+ours=$( { echo "$warnings" | grep -E 'msi-cookie|iommu-msi|iommu_msi|iommu/index|SW_MSI|sw_msi|iommufd'
 	  echo "$warnings" | grep -F "$SRC/"; } | sort -u)
 
 cat "$log" >&2
@@ -56,4 +67,4 @@ fi
 if [ -n "$warnings" ]; then
 	echo "docs: $(echo "$warnings" | wc -l) warning(s) not about our files, ignored"
 fi
-echo "docs: $OUT/html/index.html"
+echo "docs: $OUT/html/index.html, $OUT/uapi/iommufd.html"

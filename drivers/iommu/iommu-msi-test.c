@@ -393,8 +393,8 @@ static struct msi_desc *new_desc(struct kunit *test)
  */
 struct mock_dev_iommu {
 	struct dev_iommu	iommu;
-	dma_addr_t		sw_msi_base;
-	size_t			sw_msi_size;	/* 0: no SW_MSI region */
+	dma_addr_t		region_base;	/* the driver's SW_MSI region */
+	size_t			region_size;	/* 0: no SW_MSI region */
 };
 
 static void mock_get_resv_regions(struct device *dev, struct list_head *head)
@@ -403,9 +403,9 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
 		container_of(dev->iommu, struct mock_dev_iommu, iommu);
 	struct iommu_resv_region *region;
 
-	if (!mdi->sw_msi_size)
+	if (!mdi->region_size)
 		return;
-	region = iommu_alloc_resv_region(mdi->sw_msi_base, mdi->sw_msi_size,
+	region = iommu_alloc_resv_region(mdi->region_base, mdi->region_size,
 					 IOMMU_WRITE | IOMMU_MMIO,
 					 IOMMU_RESV_SW_MSI, GFP_KERNEL);
 	if (region)
@@ -437,8 +437,8 @@ static struct mock_dev_iommu *give_mock_iommu(struct kunit *test,
 	mdi = kunit_kzalloc(test, sizeof(*mdi), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mdi);
 	mdi->iommu.iommu_dev = &mock_iommu;
-	mdi->sw_msi_base = MOCK_WIN_BASE;
-	mdi->sw_msi_size = 4 * PAGE_SIZE;
+	mdi->region_base = MOCK_WIN_BASE;
+	mdi->region_size = 4 * PAGE_SIZE;
 	dev->iommu = &mdi->iommu;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							mock_dev_iommu_cleanup,
@@ -2438,7 +2438,7 @@ static void switch_blocked_without_window(struct kunit *test)
 	struct msi_dev *md = msi_dev_new(test);
 
 	container_of(md->dev->iommu, struct mock_dev_iommu,
-		     iommu)->sw_msi_size = 0;
+		     iommu)->region_size = 0;
 	msi_dev_prepare(test, md, blocked_domain(test));
 	expect_untranslated(test, md->desc[0]);
 	expect_compose_untouched(test, md->desc[2], mock_db(1));
@@ -2464,6 +2464,112 @@ static void switch_to_domain_without_cookie(struct kunit *test)
 	/* A device with no MSIs has nothing to move. */
 	KUNIT_EXPECT_EQ(test, iommu_msi_dev_switch_prepare(test->priv, &to->domain, false), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 0);
+}
+
+/*
+ * The software MSI window a device's owner moves (iommufd's
+ * IOMMU_OPTION_SW_MSI_START/SIZE) replaces the driver's region: in the
+ * reserved regions, and for MSIs set up while the device is blocked.
+ */
+#define MOVED_WIN_BASE		((dma_addr_t)0x40000000)
+
+static void expect_sw_msi_window(struct kunit *test, struct device *dev,
+				 dma_addr_t base, size_t size)
+{
+	dma_addr_t got_base = 0;
+	size_t got_size = 0;
+
+	KUNIT_ASSERT_EQ(test, iommu_get_sw_msi_window(dev, &got_base,
+						      &got_size), 0);
+	KUNIT_EXPECT_EQ(test, got_base, base);
+	KUNIT_EXPECT_EQ(test, got_size, size);
+}
+
+static void sw_window_move_and_reset(struct kunit *test)
+{
+	struct device *dev = test->priv;
+
+	expect_sw_msi_window(test, dev, MOCK_WIN_BASE, 4 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, iommu_set_sw_msi_window(dev, MOVED_WIN_BASE,
+						      8 * PAGE_SIZE), 0);
+	expect_sw_msi_window(test, dev, MOVED_WIN_BASE, 8 * PAGE_SIZE);
+	iommu_reset_sw_msi_window(dev);
+	expect_sw_msi_window(test, dev, MOCK_WIN_BASE, 4 * PAGE_SIZE);
+}
+
+/* Size 0 keeps the driver's length at the new base. */
+static void sw_window_driver_size(struct kunit *test)
+{
+	struct device *dev = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iommu_set_sw_msi_window(dev, MOVED_WIN_BASE, 0),
+			0);
+	expect_sw_msi_window(test, dev, MOVED_WIN_BASE, 4 * PAGE_SIZE);
+}
+
+/* Refused windows leave the one in force as it was. */
+static void sw_window_bad_input(struct kunit *test)
+{
+	struct device *dev = test->priv;
+
+	KUNIT_ASSERT_EQ(test, iommu_set_sw_msi_window(dev, MOVED_WIN_BASE,
+						      2 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(dev, MOCK_WIN_BASE + 1,
+						      PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(dev, MOCK_WIN_BASE,
+						      PAGE_SIZE + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(dev, -(dma_addr_t)PAGE_SIZE,
+						      2 * PAGE_SIZE), -EINVAL);
+	expect_sw_msi_window(test, dev, MOVED_WIN_BASE, 2 * PAGE_SIZE);
+
+	container_of(dev->iommu, struct mock_dev_iommu, iommu)->region_size = 0;
+	iommu_reset_sw_msi_window(dev);
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(dev, MOVED_WIN_BASE,
+						      PAGE_SIZE), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, dev->iommu->sw_msi_size, 0);
+}
+
+/*
+ * MSIs set up while blocked take their slots in the moved window, and a
+ * domain with that window finds them there; the window cannot move again
+ * while they live.
+ */
+static void sw_window_blocked_msis_follow(struct kunit *test)
+{
+	struct mock_domain *to = mock_window_at(test, PAGE_SIZE,
+						MOVED_WIN_BASE, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	KUNIT_ASSERT_EQ(test, iommu_set_sw_msi_window(md->dev, MOVED_WIN_BASE,
+						      4 * PAGE_SIZE), 0);
+	msi_dev_prepare(test, md, blocked_domain(test));
+	expect_msis_at(test, md, to, MOVED_WIN_BASE);
+
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(md->dev, MOCK_WIN_BASE,
+						      0), -EBUSY);
+	iommu_reset_sw_msi_window(md->dev);
+	expect_sw_msi_window(test, md->dev, MOVED_WIN_BASE, 4 * PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	expect_mapped(test, to, MOVED_WIN_BASE, mock_db(0));
+	expect_mapped(test, to, MOVED_WIN_BASE + PAGE_SIZE, mock_db(1));
+	expect_msis_at(test, md, to, MOVED_WIN_BASE);
+}
+
+/* A domain with the driver's window is another window: refused. */
+static void sw_window_switch_to_driver_window_refused(struct kunit *test)
+{
+	struct mock_domain *moved = mock_window_at(test, PAGE_SIZE,
+						   MOVED_WIN_BASE, 4);
+	struct mock_domain *driver = mock_window(test, PAGE_SIZE, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	KUNIT_ASSERT_EQ(test, iommu_set_sw_msi_window(md->dev, MOVED_WIN_BASE,
+						      4 * PAGE_SIZE), 0);
+	msi_dev_prepare(test, md, &moved->domain);
+	KUNIT_EXPECT_EQ(test, switch_to(md, &driver->domain), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mock_count(driver), 0);
+	expect_msis_at(test, md, moved, MOVED_WIN_BASE);
 }
 
 static int iommu_msi_test_init(struct kunit *test)
@@ -2545,6 +2651,11 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(switch_prepared_while_blocked),
 	KUNIT_CASE(switch_blocked_without_window),
 	KUNIT_CASE(switch_to_domain_without_cookie),
+	KUNIT_CASE(sw_window_move_and_reset),
+	KUNIT_CASE(sw_window_driver_size),
+	KUNIT_CASE(sw_window_bad_input),
+	KUNIT_CASE(sw_window_blocked_msis_follow),
+	KUNIT_CASE(sw_window_switch_to_driver_window_refused),
 	KUNIT_CASE_SLOW(stress_one_domain),
 	KUNIT_CASE_SLOW(stress_two_domains),
 	{}

@@ -8,6 +8,7 @@
 void check_type1(const struct e2e_opts *o);
 void check_iommufd(const struct e2e_opts *o);
 void check_iommufd_replace(const struct e2e_opts *o);
+void check_iommufd_window(const struct e2e_opts *o);
 void check_iommufd_race(const struct e2e_opts *o);
 void check_dmaapi(const struct e2e_opts *o);
 void check_demo(const struct e2e_opts *o);

@@ -48,6 +48,7 @@ static const struct {
 	{ "type1", check_type1 },
 	{ "iommufd", check_iommufd },
 	{ "iommufd-replace", check_iommufd_replace },
+	{ "iommufd-window", check_iommufd_window },
 	{ "iommufd-race", check_iommufd_race },
 	{ "dmaapi", check_dmaapi },
 	{ "demo", check_demo },
@@ -227,7 +228,7 @@ static void run_check(const struct e2e_opts *o, const char *name)
 		}
 	}
 	report_line(name, false,
-		    "unknown check (known: type1 iommufd iommufd-replace iommufd-race dmaapi demo stress failslab kmemleak)");
+		    "unknown check (known: type1 iommufd iommufd-replace iommufd-window iommufd-race dmaapi demo stress failslab kmemleak)");
 }
 
 static void __attribute__((noreturn)) finish(void)

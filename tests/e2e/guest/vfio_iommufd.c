@@ -85,8 +85,8 @@ int iommufd_detach_pt(struct iommufd_dev *x)
 	return 0;
 }
 
-static int ioas_ranges(int iommufd, uint32_t ioas, struct iova_range **r,
-		       unsigned int *n)
+int ioas_ranges(int iommufd, uint32_t ioas, struct iova_range **r,
+		unsigned int *n)
 {
 	struct iommu_ioas_iova_ranges q = {
 		.size = sizeof(q),
@@ -130,7 +130,7 @@ static int ioas_ranges(int iommufd, uint32_t ioas, struct iova_range **r,
 	return 0;
 }
 
-static int ioas_map(void *ctx, void *va, uint64_t iova, uint64_t len)
+int ioas_map(void *ctx, void *va, uint64_t iova, uint64_t len)
 {
 	struct ioas_ctx *ic = ctx;
 	struct iommu_ioas_map m = {
@@ -147,7 +147,7 @@ static int ioas_map(void *ctx, void *va, uint64_t iova, uint64_t len)
 	return ioctl(ic->iommufd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
 }
 
-static int ioas_unmap(void *ctx, uint64_t iova, uint64_t len)
+int ioas_unmap(void *ctx, uint64_t iova, uint64_t len)
 {
 	struct ioas_ctx *ic = ctx;
 	struct iommu_ioas_unmap u = {

@@ -72,6 +72,12 @@ int iommufd_destroy(int iommufd, uint32_t id);
 int iommufd_attach_pt(struct iommufd_dev *x, uint32_t pt_id);
 /* VFIO_DEVICE_DETACH_IOMMUFD_PT: back to blocking DMA. */
 int iommufd_detach_pt(struct iommufd_dev *x);
+/* IOMMU_IOAS_IOVA_RANGES: *r (free it) gets the *n usable ranges. */
+int ioas_ranges(int iommufd, uint32_t ioas, struct iova_range **r,
+		unsigned int *n);
+/* Map/unmap len bytes at iova in the IOAS of ctx (a struct ioas_ctx). */
+int ioas_map(void *ctx, void *va, uint64_t iova, uint64_t len);
+int ioas_unmap(void *ctx, uint64_t iova, uint64_t len);
 /* IOMMU_IOAS_MAP of buf (DMA_BUF_SIZE) at DMA_BUF_IOVA, logged. */
 int map_dma_buf(struct ioas_ctx *ic, uint8_t *buf);
 
