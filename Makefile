@@ -25,6 +25,8 @@ LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
 KUNIT_QEMU   := $(CURDIR)/kunit/qemu_arm64_smmuv3.py
 GUEST        := $(BUILD)/guest
+# kselftest_harness.h for tools/testing/selftests/iommu/msi, from the tree.
+KSFT         := $(TREE)/tools/testing/selftests
 UAPI         := $(BUILD)/uapi
 PPC_UAPI     := $(BUILD)/uapi-ppc
 SCENARIOS    ?=
@@ -136,11 +138,11 @@ guest: tree
 	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
 		INSTALL_HDR_PATH=$(UAPI) headers_install
 	@$(MAKE) -s -C tests/e2e/guest O=$(GUEST) UAPI=$(UAPI)/include \
-		CC=$(CROSS)gcc
+		KSFT=$(KSFT) CC=$(CROSS)gcc
 	@$(MAKE) -s -C $(TREE) ARCH=powerpc O=$(BUILD)/uapi-ppc-obj \
 		INSTALL_HDR_PATH=$(PPC_UAPI) headers_install
 	@$(MAKE) -s -C tests/e2e/guest O=$(GUEST)-ppc \
-		UAPI=$(PPC_UAPI)/include CC=$(PPC_CROSS)gcc
+		UAPI=$(PPC_UAPI)/include KSFT=$(KSFT) CC=$(PPC_CROSS)gcc
 
 e2e: kernel kernel-ppc guest
 	@$(E2E) --kernel $(BUILD)/arm64 --ppc-kernel $(BUILD)/ppce500 $(SCENARIOS)

@@ -13,10 +13,12 @@ CROSS=aarch64-linux-gnu-
 fail=0
 
 cd "$REPO"
-# Kernel C we own, and userspace C of the e2e harness (kernel style too).
+# Kernel C we own, and userspace C (kernel style too): the e2e harness and
+# the selftests of tools/testing/selftests.
 kfiles=$(git ls-files --cached --others --exclude-standard -- \
 	 'drivers/*.[ch]' 'include/*.h' 'arch/*.[ch]' 'kernel/*.[ch]' 'lib/*.[ch]')
-ufiles=$(git ls-files --cached --others --exclude-standard -- 'tests/*.[ch]')
+ufiles=$(git ls-files --cached --others --exclude-standard -- 'tests/*.[ch]' \
+	 'tools/testing/selftests/*.[ch]')
 patches=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' patches/series 2>/dev/null)
 
 result() { # name, status, detail

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# End-to-end matrix: boot QEMU once per scenario with our guest program as
-# init, and judge each run from the guest's verdicts and the kernel log.
+# End-to-end matrix: boot QEMU once per scenario with the MSI selftests
+# (tools/testing/selftests/iommu/msi) and their PID 1 wrapper
+# (tests/e2e/guest/msi_init.c) as the initramfs, and judge each run from
+# their TAP output and the kernel log.
 #
 #   run.sh --kernel <objdir> [--ppc-kernel <objdir>] [--expect-red|--expect-fail [--crash-in <prefix>]] [--demo]
 #          [--debug [--expect-leaks]] [scenario...]
@@ -11,7 +13,7 @@
 # scenarios-debug.conf, and every scenario ends with a kmemleak scan.
 # --expect-leaks (a kernel with a planted leak): succeeds only if kmemleak
 # fails scenarios and nothing else does. --expect-fail: succeeds only if
-# every scenario fails, and by what the guest or the SMMU sees.
+# every scenario fails, and by what the selftests or the SMMU see.
 # --expect-red: the same, and the SMMU must report translation faults.
 # No mode and no allow list excuses a report of the kernel or its debug
 # tools (WARN, BUG, Oops, KASAN, lockdep, UBSAN: tests/lib/judge-log.sh),
@@ -27,8 +29,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$REPO/build
-GUEST=$BUILD/guest/init
-GUEST_PPC=$BUILD/guest-ppc/init
+GUEST=$BUILD/guest
+GUEST_PPC=$BUILD/guest-ppc
 KOBJ='' PPC_KOBJ='' EXPECT_RED=0 EXPECT_FAIL=0 EXPECT_LEAKS=0 DEMO=0 DEBUG=0
 CRASH_IN=''
 WANT=()
@@ -169,10 +171,10 @@ fi
 TIMEOUT=${E2E_TIMEOUT:-$([ $EXPECT_RED -eq 1 ] && echo 40 || echo 300)}
 IMAGE=$KOBJ/arch/arm64/boot/Image
 [ -f "$IMAGE" ] || { echo "e2e: no kernel at $IMAGE" >&2; exit 2; }
-[ -x "$GUEST" ] || { echo "e2e: no guest program at $GUEST" >&2; exit 2; }
+[ -x "$GUEST/init" ] || { echo "e2e: no guest programs in $GUEST (make guest)" >&2; exit 2; }
 if [ -n "$PPC_KOBJ" ]; then
 	[ -f "$PPC_KOBJ/vmlinux" ] || { echo "e2e: no kernel at $PPC_KOBJ/vmlinux" >&2; exit 2; }
-	[ -x "$GUEST_PPC" ] || { echo "e2e: no guest program at $GUEST_PPC" >&2; exit 2; }
+	[ -x "$GUEST_PPC/init" ] || { echo "e2e: no guest programs in $GUEST_PPC (make guest)" >&2; exit 2; }
 fi
 OUT=$BUILD/e2e/$(basename "$KOBJ")
 mkdir -p "$OUT"
@@ -190,20 +192,27 @@ DEV_FAULT='arm-smmu-v3.*event 0x|fault from EP'
 CBADCD='arm-smmu-v3.*event 0x0a '
 F_TRANSLATION='arm-smmu-v3.*event 0x10 '
 
-# make_initramfs <guest program> <cpio>
+# make_initramfs <guest dir> <cpio>: its init as /init, the selftest
+# programs (and the demo) in /selftests.
 make_initramfs() {
-	local list=$OUT/initramfs.list
+	local list=$OUT/initramfs.list f
 	cat > "$list" <<-EOT
 	dir /dev 0755 0 0
 	nod /dev/console 0600 0 0 c 5 1
 	dir /proc 0755 0 0
 	dir /sys 0755 0 0
-	file /init $1 0755 0 0
+	dir /selftests 0755 0 0
+	file /init $1/init 0755 0 0
 	EOT
+	for f in "$1"/*; do
+		if [ -f "$f" ] && [ -x "$f" ] && [ "${f##*/}" != init ]; then
+			echo "file /selftests/${f##*/} $f 0755 0 0" >> "$list"
+		fi
+	done
 	"$KOBJ/usr/gen_init_cpio" "$list" > "$2"
 }
 
-# The pattern the guest's dmaapi check expects on every disk.
+# The pattern dma_api expects on every disk.
 make_disk() {
 	[ -f "$1" ] && return 0
 	python3 - "$1" <<-'EOT'
@@ -224,8 +233,9 @@ qemu_devices() {
 		disks)
 			make_disk "$OUT/vblk.img"
 			make_disk "$OUT/nvme.img"
+			# serial=msie2e: dma_api reads only disks that carry it.
 			echo "-drive file=$OUT/vblk.img,if=none,id=vblk,format=raw"
-			echo "-device virtio-blk-pci,drive=vblk"
+			echo "-device virtio-blk-pci,drive=vblk,serial=msie2e"
 			echo "-drive file=$OUT/nvme.img,if=none,id=nvme,format=raw"
 			echo "-device nvme,drive=nvme,serial=msie2e"
 			;;
@@ -268,10 +278,10 @@ fault_lines() {
 	{ grep -a -E "$DEV_FAULT" "$log" | grep -a -Ev -m3 "$skip"; } || true
 }
 
-# race_field <log> <E2E-INFO tag> <field>: the number, empty if missing.
+# race_field <log> <INFO tag> <field>: the number, empty if missing.
 race_field() {
 	tr -d '\r' < "$1" |
-		sed -n "s/^E2E-INFO $2 \(.* \)\?$3=\([0-9][0-9]*\).*/\2/p" | tail -1
+		sed -n "s/^\(# \)*INFO $2 \(.* \)\?$3=\([0-9][0-9]*\).*/\3/p" | tail -1
 }
 
 # allow=cbadcd: every MSI the iommufd-race check lost while the device was
@@ -300,7 +310,7 @@ race_judge() {
 	RACE_SUMMARY="race: baseline switches=${bs:-?} fired=${bf:-?} lost=${bl:-?}; race cycles=${rc:-?} fired=${rf:-?} arrived=${ra:-?} lost_attached=${la:-?} lost_detached=${ld:-?} (fired attached ${fa:-?}) switches=${sw:-?} detaches=${dt:-?}; C_BAD_CD events=$cb; SMMU 0x10 faults=$tf"
 	[ "$sup" -eq 0 ] || RACE_SUMMARY="$RACE_SUMMARY; $sup SMMU events suppressed"
 	if [ -z "$bl" ] || [ -z "$la" ] || [ -z "$fa" ]; then
-		echo "no E2E-INFO race figures from the guest"
+		echo "no INFO race figures from vfio_race"
 	elif [ "$sup" -gt 0 ]; then
 		echo "$sup SMMU events suppressed by the driver's rate limit: their kind is unknown"
 	elif [ $((bl + la + fa)) -gt "$cb" ]; then
@@ -308,24 +318,67 @@ race_judge() {
 	fi
 }
 
+# The TAP stream of msi_init (tests/e2e/guest/msi_init.c): the programs'
+# TAP nested under "# ", one top-level test point per program (and one for
+# kmemleak), and last "# msi_init: Totals: pass:.. fail:.. xfail:..
+# xpass:.. skip:.. error:..".
+TAP_TOTALS='^# msi_init: Totals: '
+# A "not ok" line at any depth.
+TAP_NOT_OK='^(# )*not ok [0-9]+ '
+# tap_field <totals line> <counter>
+tap_field() { sed -n "s/.* $2:\([0-9][0-9]*\).*/\1/p" <<< "$1"; }
+
+# tap_failures <log>: "<test>: <diagnostic>" for each "not ok" line, with
+# the first failure diagnostic of that test (a FAILED: line of a check,
+# the harness's "Expected ..." and the TH_LOG() line after it, a timeout
+# or a Bail out).
+tap_failures() {
+	tr -d '\r' < "$1" | awk '
+		function strip(s) { sub(/^(# )+/, "", s); return s }
+		/^(# )*#  RUN / { d = ""; want = 0; next }
+		want && /^(# )+[^ ]+:[0-9]+:/ && !/:Expected / {
+			d = d " (" strip($0) ")"; want = 0; next
+		}
+		{ want = 0 }
+		d == "" && !/ tests passed\./ && /^(# )*(Bail out!|# .*Test terminated)|FAILED: |:Expected / {
+			d = strip($0); want = /:Expected /
+		}
+		/^(# )*not ok [0-9]+ / {
+			t = $0; sub(/^(# )*not ok [0-9]+ /, "", t)
+			print t (d != "" ? ": " d : ""); d = ""
+		}'
+}
+
+# tap_skips <log>: "<test>: <reason>" for each test the selftests skipped.
+tap_skips() {
+	tr -d '\r' < "$1" | sed -n 's/^\(# \)*ok [0-9]* \(.*\) # SKIP *\(.*\)$/\2: \3/p'
+}
+
 # judge <log> [allow]: sets WHY, the reason the scenario failed (empty when
 # it passed), from the first of these that the log shows:
 #   J_BUG     a report of the kernel or its debug tools (never excused)
 #   J_LEAK    kmemleak's own report in the kernel log
 #   J_FAULT   an SMMU or virtio-iommu fault the allow list does not excuse
-#   J_CHECKS  the guest's failing checks (J_OTHER: those but kmemleak's)
-#   J_VERDICT the guest's verdict lines: no PASS (timeout, crash), or a FAIL
+#   J_CHECKS  the selftests' "not ok" lines (J_OTHER: those but kmemleak's)
+#   J_VERDICT msi_init's totals line: missing (timeout, crash), a failure
+#             or error counted, a plan its results do not match, or no
+#             test passed (every one skipped)
 #   J_RACE    allow=cbadcd: lost MSIs the C_BAD_CD events do not match
 # All of them are set, for the negative controls (expected_failure).
+# J_PASS, J_SKIP: the tests passed and skipped.
 judge() {
-	local log=$1 allow=${2:-}
+	local log=$1 allow=${2:-} plan results bail
 	J_LOG=$log
 	J_BUG=$(klog_grep "$log" "$KLOG_BUG" 1 || true)
 	J_LEAK=$(klog_grep "$log" "$KLOG_LEAK" 1 || true)
 	J_FAULT=$(fault_lines "$log" "$allow" | sed -n '1{s/\r//g;p}')
-	J_CHECKS=$( { grep -a "E2E-CHECK .* FAIL" "$log" || true; } | tr -d '\r')
-	J_OTHER=$(grep -v "E2E-CHECK kmemleak FAIL" <<< "$J_CHECKS" || true)
-	J_VERDICT=$( { grep -a "^E2E-RESULT " "$log" || true; } | tr -d '\r')
+	J_CHECKS=$( { grep -a -E "$TAP_NOT_OK" "$log" || true; } | tr -d '\r')
+	J_OTHER=$(grep -v -E '^not ok [0-9]+ kmemleak' <<< "$J_CHECKS" || true)
+	J_VERDICT=$( { grep -a -E "$TAP_TOTALS" "$log" || true; } | tr -d '\r' | tail -1)
+	J_PASS=$(tap_field "$J_VERDICT" pass) J_SKIP=$(tap_field "$J_VERDICT" skip)
+	plan=$( { grep -a -E '^1\.\.[0-9]+' "$log" || true; } | tr -d '\r' | sed -n '1s/^1\.\.//p')
+	results=$( { grep -a -c -E '^(not )?ok [0-9]+ ' "$log" || true; } )
+	bail=$( { grep -a -E -m1 '^(# )*Bail out!' "$log" || true; } | tr -d '\r')
 	J_RACE=
 	! has_allow "$allow" cbadcd || J_RACE=$(race_judge "$log")
 	if [ -n "$J_BUG" ]; then
@@ -335,11 +388,19 @@ judge() {
 	elif [ -n "$J_FAULT" ]; then
 		WHY="kernel log: $J_FAULT"
 	elif [ -n "$J_CHECKS" ]; then
-		WHY=$(sed -n '1{s/^E2E-CHECK //;p}' <<< "$J_CHECKS")
-	elif ! grep -q "^E2E-RESULT PASS" <<< "$J_VERDICT"; then
-		WHY="no PASS verdict from the guest (timeout or crash, see $log)"
-	elif grep -q "^E2E-RESULT FAIL" <<< "$J_VERDICT"; then
-		WHY="the guest also gave the verdict $(grep -m1 "^E2E-RESULT FAIL" <<< "$J_VERDICT")"
+		WHY="not ok: $(tap_failures "$log" | sed -n 1p)"
+	elif [ -n "$bail" ]; then
+		WHY=$bail
+	elif [ -z "$J_VERDICT" ]; then
+		WHY="no TAP totals from msi_init (timeout or crash, see $log)"
+	elif [ -z "$plan" ] || [ "$plan" -ne "$results" ]; then
+		WHY="TAP plan 1..${plan:-?} but $results results"
+	elif [ "$(tap_field "$J_VERDICT" fail)" != 0 ] ||
+	     [ "$(tap_field "$J_VERDICT" error)" != 0 ] ||
+	     [ "$(tap_field "$J_VERDICT" xpass)" != 0 ]; then
+		WHY="TAP totals: ${J_VERDICT#\# msi_init: }"
+	elif [ "${J_PASS:-0}" -eq 0 ]; then
+		WHY="no test passed (${J_SKIP:-0} skipped): $(tap_skips "$log" | sed -n 1p)"
 	else
 		WHY=$J_RACE
 	fi
@@ -348,7 +409,7 @@ judge() {
 # Whether the failure the last judge found is the one the negative control
 # plants (and only that one); if not, NOT_EXPECTED says why. A report of
 # the kernel or its debug tools never is: --expect-red and --expect-fail
-# take what the guest's checks or the SMMU see; --expect-leaks takes
+# take what the selftests or the SMMU see; --expect-leaks takes
 # kmemleak's report alone, with the guest at its verdict.
 # --crash-in <prefix> (with --expect-fail): a kernel report is the planted
 # failure when a backtrace of the log runs through functions named
@@ -367,12 +428,12 @@ expected_failure() {
 	elif [ -n "$J_FAULT" ]; then
 		NOT_EXPECTED="kernel log: $J_FAULT"
 	elif [ -n "$J_OTHER" ]; then
-		NOT_EXPECTED="not kmemleak: $(sed -n '1{s/^.*E2E-CHECK //;p}' <<< "$J_OTHER")"
+		NOT_EXPECTED="not kmemleak: $(sed -n '1p' <<< "$J_OTHER")"
 	elif [ -n "$J_RACE" ]; then
 		NOT_EXPECTED=$J_RACE
-	elif [ "$J_VERDICT" != "E2E-RESULT FAIL" ] && [ "$J_VERDICT" != "E2E-RESULT PASS" ]; then
-		NOT_EXPECTED="the guest did not finish (verdict: ${J_VERDICT:-none})"
-	elif [ -z "$J_LEAK" ] && ! grep -q "E2E-CHECK kmemleak FAIL" <<< "$J_CHECKS"; then
+	elif [ -z "$J_VERDICT" ]; then
+		NOT_EXPECTED="the guest did not finish (no TAP totals)"
+	elif [ -z "$J_LEAK" ] && ! grep -q -E '^not ok [0-9]+ kmemleak' <<< "$J_CHECKS"; then
 		NOT_EXPECTED="not kmemleak: $WHY"
 	fi
 	[ $((EXPECT_RED + EXPECT_FAIL + EXPECT_LEAKS)) -gt 0 ] && [ -z "$NOT_EXPECTED" ]
@@ -387,7 +448,7 @@ options() {
 # Sets WHY and the J_* of judge; returns 2 when skipped.
 run_scenario() {
 	local name=$1 machine=$2 devices=$3 extra=$4 opts=$5 allow=$6
-	local log=$OUT/$name.log start checks
+	local log=$OUT/$name.log start
 	start=$(date +%s)
 	if [[ $machine == ppce500* ]] && [ -z "$PPC_KOBJ" ]; then
 		printf 'SKIP  %-13s no --ppc-kernel given\n' "$name"
@@ -395,12 +456,15 @@ run_scenario() {
 	fi
 	boot "$machine" "$devices" "$extra $(options "$opts")" "$log"
 	judge "$log" "$allow"
-	checks=$(grep -a -c "^E2E-CHECK .* PASS" "$log" || true)
 	if [ -z "$WHY" ]; then
-		printf 'PASS  %-13s %2d checks  %3ss\n' "$name" "$checks" "$(( $(date +%s) - start ))"
+		printf 'PASS  %-13s %3d tests%s  %3ss\n' "$name" "$J_PASS" \
+			"$([ "${J_SKIP:-0}" -eq 0 ] || echo ", $J_SKIP skipped")" \
+			"$(( $(date +%s) - start ))"
 	else
 		printf 'FAIL  %-13s %s  (%s)\n' "$name" "$WHY" "$log"
 	fi
+	# Every skip is reported, with the selftest's reason.
+	tap_skips "$log" | sed 's/^/  skip: /'
 	if has_allow "$allow" cbadcd; then
 		RACE_SUMMARY=
 		race_judge "$log" > /dev/null
@@ -415,8 +479,8 @@ make_initramfs "$GUEST" "$OUT/initramfs.cpio"
 if [ $DEMO -eq 1 ]; then
 	log=$OUT/demo.log
 	echo "demo: booting QEMU virt (GICv3 ITS + SMMUv3) with an edu PCI device"
-	boot virt,gic-version=3,iommu=smmuv3 edu "msi_e2e.checks=demo" "$log"
-	{ grep -a -E "^DEMO: " "$log" || true; } | tr -d '\r' | sed 's/^DEMO: //'
+	boot virt,gic-version=3,iommu=smmuv3 edu "msi_e2e.tests=msi_demo" "$log"
+	{ grep -a -E "^(# )*DEMO: " "$log" || true; } | tr -d '\r' | sed 's/^.*DEMO: //'
 	judge "$log"
 	if [ -n "$WHY" ]; then
 		echo "demo: FAILED: $WHY"
@@ -432,9 +496,8 @@ pass=0 fail=0 skip=0 failed='' leaky=0 leak_line=''
 unexpected=()
 for i in "${SEL[@]}"; do
 	name=${S_NAME[$i]} opts=${S_OPTS[$i]}
-	# The leak scan runs last, after the other checks' teardown.
-	# shellcheck disable=SC2001
-	[ $DEBUG -eq 0 ] || opts=$(echo "$opts" | sed 's/\(checks=[^ ]*\)/\1,kmemleak/')
+	# The leak scan runs last, after the selftests' teardown.
+	[ $DEBUG -eq 0 ] || opts="$opts kmemleak=1"
 	rc=0
 	run_scenario "$name" "${S_MACHINE[$i]}" "${S_DEVICES[$i]}" \
 		"${S_EXTRA[$i]}" "$opts" "${S_ALLOW[$i]}" || rc=$?
@@ -447,7 +510,7 @@ for i in "${SEL[@]}"; do
 			unexpected+=("$name: ${NOT_EXPECTED:-$WHY}")
 		elif [ $EXPECT_LEAKS -eq 1 ]; then
 			leaky=$((leaky + 1))
-			[ -n "$leak_line" ] || leak_line=$(grep -m1 "kmemleak FAIL" <<< "$J_CHECKS" || true)
+			[ -n "$leak_line" ] || leak_line=$(grep -m1 -E '^not ok [0-9]+ kmemleak' <<< "$J_CHECKS" || true)
 			[ -n "$leak_line" ] || leak_line=$J_LEAK
 		fi
 		;;
@@ -477,14 +540,14 @@ if [ $EXPECT_LEAKS -eq 1 ]; then
 fi
 
 if [ $EXPECT_FAIL -eq 1 ]; then
-	# A planted bug: every scenario must fail, by what the guest's checks
-	# or the SMMU see; a WARN, BUG or KASAN report is another bug.
+	# A planted bug: every scenario must fail, by what the selftests or
+	# the SMMU see; a WARN, BUG or KASAN report is another bug.
 	if [ $pass -eq 0 ] && [ $fail -gt 0 ] && [ ${#unexpected[@]} -eq 0 ]; then
 		echo "negative control: red as expected ($fail failed:$failed)"
 		exit 0
 	fi
 	if [ ${#unexpected[@]} -gt 0 ]; then
-		echo "negative control: NOT as expected (${#unexpected[@]} scenario(s) failed by a report of the kernel, not by the checks)"
+		echo "negative control: NOT as expected (${#unexpected[@]} scenario(s) failed by a report of the kernel, not by the selftests)"
 		print_unexpected
 	else
 		echo "negative control: NOT red ($pass passed)"

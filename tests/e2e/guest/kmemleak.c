@@ -1,73 +1,83 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kmemleak: a baseline before the checks and a scan after them. */
+/* kmemleak: a baseline before the selftests and a scan after them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "checks.h"
 #include "kmemleak.h"
-#include "util.h"
 
 #define KMEMLEAK		"/sys/kernel/debug/kmemleak"
 /* kmemleak reports objects unreferenced for longer than 5 s. */
-#define KMEMLEAK_MIN_AGE_MS	6000
+#define KMEMLEAK_MIN_AGE_S	6
 #define KMEMLEAK_SCANS		2
 #define SHOW_LINES		40
 
-int kmemleak_baseline(void)
+static int kmemleak_write(const char *cmd)
 {
-	int ret = write_text(KMEMLEAK, "scan");
+	size_t len = strlen(cmd);
+	int fd, ret = 0;
 
-	if (!ret)
-		ret = write_text(KMEMLEAK, "clear");
-	if (ret)
-		return err_ret(ret, "kmemleak baseline on %s", KMEMLEAK);
-	e2e_log("kmemleak: boot-time objects cleared before the checks");
-	return 0;
+	fd = open(KMEMLEAK, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
-/* Counts the leak reports and logs the first lines of them. */
-static int count_leaks(unsigned int *leaks)
+int kmemleak_baseline(char *msg, size_t len)
 {
-	unsigned int shown = 0;
-	size_t cap = 0;
+	int ret = kmemleak_write("scan");
+
+	if (!ret)
+		ret = kmemleak_write("clear");
+	if (ret)
+		snprintf(msg, len, "kmemleak baseline on %s: %s", KMEMLEAK,
+			 strerror(-ret));
+	else
+		snprintf(msg, len, "kmemleak: boot-time objects cleared before the selftests");
+	return ret;
+}
+
+int kmemleak_scan(unsigned int *leaks, char *msg, size_t len)
+{
+	struct timespec ts = { .tv_sec = KMEMLEAK_MIN_AGE_S };
+	unsigned int shown = 0, i;
 	char *line = NULL;
+	size_t cap = 0;
+	int ret = 0;
 	FILE *f;
 
 	*leaks = 0;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	for (i = 0; i < KMEMLEAK_SCANS && !ret; i++)
+		ret = kmemleak_write("scan");
+	if (ret) {
+		snprintf(msg, len, "scan %s: %s", KMEMLEAK, strerror(-ret));
+		return ret;
+	}
 	f = fopen(KMEMLEAK, "re");
-	if (!f)
-		return err_ret(-errno, "open %s", KMEMLEAK);
+	if (!f) {
+		ret = -errno;
+		snprintf(msg, len, "open %s: %s", KMEMLEAK, strerror(-ret));
+		return ret;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		if (strstr(line, "unreferenced object"))
 			(*leaks)++;
 		if (shown++ < SHOW_LINES)
-			e2e_log("kmemleak: %s", strtok(line, "\n"));
+			printf("# kmemleak: %s", line);
 	}
 	free(line);
 	fclose(f);
+	snprintf(msg, len,
+		 "%u unreferenced object(s) after %u scans, %d s after the selftests",
+		 *leaks, KMEMLEAK_SCANS, KMEMLEAK_MIN_AGE_S);
 	return 0;
-}
-
-void check_kmemleak(const struct e2e_opts *o)
-{
-	unsigned int leaks = 0, i;
-	int ret = 0;
-
-	(void)o;
-	sleep_ms(KMEMLEAK_MIN_AGE_MS);
-	for (i = 0; i < KMEMLEAK_SCANS && !ret; i++)
-		ret = write_text(KMEMLEAK, "scan");
-	if (ret)
-		err_ret(ret, "scan %s", KMEMLEAK);
-	else
-		ret = count_leaks(&leaks);
-	if (ret) {
-		report_line("kmemleak", false, "%s", last_error());
-		return;
-	}
-	report_line("kmemleak", leaks == 0,
-		    "%u unreferenced object(s) after %u scans, %d ms after the checks",
-		    leaks, KMEMLEAK_SCANS, KMEMLEAK_MIN_AGE_MS);
 }

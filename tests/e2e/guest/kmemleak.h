@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kmemleak: a baseline before the checks and a scan after them. */
+/* kmemleak: a baseline before the selftests and a scan after them. */
 #ifndef E2E_KMEMLEAK_H
 #define E2E_KMEMLEAK_H
 
-#include "opts.h"
+#include <stddef.h>
 
 /* Forget what boot left unreferenced, so the final scan sees only ours. */
-int kmemleak_baseline(void);
+int kmemleak_baseline(char *msg, size_t len);
 
-/* The "kmemleak" check: scan after the other checks' teardown. */
-void check_kmemleak(const struct e2e_opts *o);
+/*
+ * Scan after the selftests' teardown: 0 when the scan worked, *leaks the
+ * unreferenced objects found; msg says what was done.
+ */
+int kmemleak_scan(unsigned int *leaks, char *msg, size_t len);
 
 #endif

@@ -32,7 +32,7 @@ static int region_info(struct vfio_dev *d, uint32_t index, const char *what,
 	if ((ri.flags & rw) != rw || !ri.size)
 		return err_ret(-ENODEV, "%s region unusable (flags 0x%x size 0x%llx)",
 			       what, ri.flags, (unsigned long long)ri.size);
-	e2e_log("%s: %s region offset 0x%llx size 0x%llx flags 0x%x",
+	msi_log("%s: %s region offset 0x%llx size 0x%llx flags 0x%x",
 		d->bdf, what, (unsigned long long)ri.offset,
 		(unsigned long long)ri.size, ri.flags);
 	*off = ri.offset;
@@ -77,7 +77,7 @@ int vfio_dev_init(struct vfio_dev *d, int fd, const char *bdf)
 		return err_ret(-errno, "VFIO_DEVICE_GET_INFO");
 	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI))
 		return err_ret(-ENODEV, "%s is not a vfio-pci device", bdf);
-	e2e_log("%s: vfio device flags 0x%x, %u regions, %u irq indexes",
+	msi_log("%s: vfio device flags 0x%x, %u regions, %u irq indexes",
 		bdf, info.flags, info.num_regions, info.num_irqs);
 
 	ret = region_info(d, VFIO_PCI_BAR0_REGION_INDEX, "BAR0", &d->bar0_off,
@@ -109,7 +109,7 @@ int vfio_dev_init(struct vfio_dev *d, int fd, const char *bdf)
 	if ((cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) !=
 	    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER))
 		return err_ret(-EIO, "PCI_COMMAND did not stick (0x%04x)", cmd);
-	e2e_log("%s: PCI_COMMAND 0x%04x (memory + bus master)", bdf, cmd);
+	msi_log("%s: PCI_COMMAND 0x%04x (memory + bus master)", bdf, cmd);
 	return 0;
 }
 
@@ -190,7 +190,7 @@ int vfio_dev_msi_enable(struct vfio_dev *d)
 	}
 	d->efd = efd;
 	if (!d->quiet)
-		e2e_log("%s: MSI enabled, eventfd %d", d->bdf, efd);
+		msi_log("%s: MSI enabled, eventfd %d", d->bdf, efd);
 	return 0;
 }
 
@@ -205,7 +205,7 @@ int vfio_dev_msi_disable(struct vfio_dev *d)
 	close(d->efd);
 	d->efd = -1;
 	if (!ret && !d->quiet)
-		e2e_log("%s: MSI disabled", d->bdf);
+		msi_log("%s: MSI disabled", d->bdf);
 	return ret;
 }
 
@@ -234,27 +234,11 @@ void vfio_dev_msi_drain(struct vfio_dev *d)
 
 	if (d->efd >= 0 && wait_readable(d->efd, 0) > 0 &&
 	    read(d->efd, &count, sizeof(count)) == sizeof(count))
-		e2e_log("%s: drained %llu stale MSI event(s)", d->bdf,
+		msi_log("%s: drained %llu stale MSI event(s)", d->bdf,
 			(unsigned long long)count);
 }
 
 void vfio_dev_release(struct vfio_dev *d)
 {
 	vfio_dev_msi_disable(d);
-}
-
-int vfio_allow_unsafe_interrupts(const char *const *paths)
-{
-	int ret;
-
-	for (; *paths; paths++) {
-		if (!path_exists(*paths))
-			continue;
-		ret = write_text(*paths, "Y");
-		if (ret)
-			return err_ret(ret, "write Y to %s", *paths);
-		e2e_log("wrote Y to %s", *paths);
-		return 0;
-	}
-	return err_ret(-ENOENT, "no allow_unsafe_interrupts parameter found");
 }

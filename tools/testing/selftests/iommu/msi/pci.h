@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* PCI devices through sysfs: lookup, driver binding, config, MSI address. */
-#ifndef E2E_PCI_H
-#define E2E_PCI_H
+#ifndef MSI_PCI_H
+#define MSI_PCI_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Logging, check reporting and small file helpers for the guest program. */
+/* Logging and small file helpers shared by the MSI selftests. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +23,19 @@
 #define LINE_LEN	1024
 #define PATH_POLL_MS	20
 
-static int n_pass, n_fail;
-/* Per thread: a check may run steps in threads of its own. */
+/* Per thread: a test may run steps in threads of its own. */
 static __thread char last_err[MSG_LEN];
 
-/* The host parses line by line: never let a reason span lines. */
+/*
+ * stdout line buffered even into a pipe: the harness's own lines then
+ * keep their place among the diagnostics on stderr.
+ */
+static void __attribute__((constructor)) msi_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* A diagnostic never spans lines. */
 static void one_line(char *s)
 {
 	for (; *s; s++)
@@ -41,26 +49,16 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	one_line(line);
-	/* One printf per line so a line is one write() on the console. */
-	printf("%s%s\n", prefix, line);
-	fflush(stdout);
+	/* One fprintf per line: one write() on an unbuffered stream. */
+	fprintf(stderr, "# %s%s\n", prefix, line);
 }
 
-void e2e_log(const char *fmt, ...)
+void msi_log(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("E2E: ", fmt, ap);
-	va_end(ap);
-}
-
-void demo_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog("DEMO: ", fmt, ap);
+	vlog("", fmt, ap);
 	va_end(ap);
 }
 
@@ -69,7 +67,7 @@ void info_log(const char *tag, const char *fmt, ...)
 	char prefix[64];
 	va_list ap;
 
-	snprintf(prefix, sizeof(prefix), "E2E-INFO %s ", tag);
+	snprintf(prefix, sizeof(prefix), "INFO %s ", tag);
 	va_start(ap, fmt);
 	vlog(prefix, fmt, ap);
 	va_end(ap);
@@ -86,118 +84,13 @@ int err_ret(int err, const char *fmt, ...)
 	snprintf(last_err, sizeof(last_err), "%s: %s", step,
 		 strerror(err < 0 ? -err : err));
 	one_line(last_err);
-	e2e_log("error: %s", last_err);
+	msi_log("error: %s", last_err);
 	return err < 0 ? err : -err;
 }
 
 const char *last_error(void)
 {
 	return last_err[0] ? last_err : "unknown error";
-}
-
-void report_line(const char *name, bool ok, const char *fmt, ...)
-{
-	char reason[LINE_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	one_line(reason);
-	if (ok) {
-		n_pass++;
-		printf("E2E-CHECK %s PASS\n", name);
-	} else {
-		n_fail++;
-		printf("E2E-CHECK %s FAIL %s\n", name,
-		       reason[0] ? reason : "unspecified");
-	}
-	fflush(stdout);
-}
-
-int report_failures(void)
-{
-	return n_fail;
-}
-
-int report_passes(void)
-{
-	return n_pass;
-}
-
-void check_begin(struct check *c, const char *name, const char *const *subs)
-{
-	memset(c, 0, sizeof(*c));
-	c->name = name;
-	c->subs = subs;
-	e2e_log("===== check %s =====", name);
-}
-
-static int sub_index(const struct check *c, const char *sub)
-{
-	int i;
-
-	for (i = 0; c->subs && c->subs[i] && i < CHECK_MAX_SUBS; i++)
-		if (!strcmp(c->subs[i], sub))
-			return i;
-	return -1;
-}
-
-void check_report(struct check *c, const char *sub, bool ok,
-		  const char *fmt, ...)
-{
-	char detail[LINE_LEN], full[PATH_LEN];
-	va_list ap;
-	int idx;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "%s.%s", c->name, sub);
-	idx = sub_index(c, sub);
-	if (idx >= 0)
-		c->done |= 1u << idx;
-	if (!ok)
-		c->nfail++;
-	/* Details of a PASS go on a progress line: PASS lines stay bare. */
-	if (ok && detail[0])
-		e2e_log("%s: %s", full, detail);
-	report_line(full, ok, "%s", detail);
-}
-
-void check_setup_fail(struct check *c, const char *fmt, ...)
-{
-	char why[MSG_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	e2e_log("%s: setup failed: %s", c->name, why);
-	if (!c->setup_failed)
-		snprintf(c->why, sizeof(c->why), "%s", why);
-	c->setup_failed = true;
-}
-
-void check_end(struct check *c)
-{
-	char full[PATH_LEN];
-	int i;
-
-	for (i = 0; c->subs && c->subs[i] && i < CHECK_MAX_SUBS; i++) {
-		if (c->done & (1u << i))
-			continue;
-		snprintf(full, sizeof(full), "%s.%s", c->name, c->subs[i]);
-		report_line(full, false, "not run: %s",
-			    c->why[0] ? c->why : "an earlier step failed");
-		c->nfail++;
-	}
-	if (c->setup_failed)
-		report_line(c->name, false, "setup: %s", c->why);
-	else if (c->nfail)
-		report_line(c->name, false, "%d subcheck(s) failed", c->nfail);
-	else
-		report_line(c->name, true, "%s", "");
 }
 
 int read_bin(const char *path, void *buf, size_t len)

@@ -163,7 +163,7 @@ int pci_bind(const char *bdf, const char *driver)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
 	if (!path_exists(path))
-		return err_ret(-ENOENT, "driver %s not registered (%s)",
+		return err_ret(-EOPNOTSUPP, "driver %s not registered (%s)",
 			       driver, path);
 	ret = current_driver(bdf, drv, sizeof(drv));
 	if (ret)
@@ -171,7 +171,7 @@ int pci_bind(const char *bdf, const char *driver)
 	if (!strcmp(drv, driver))
 		return 0;
 	if (drv[0]) {
-		e2e_log("unbinding %s from %s", bdf, drv);
+		msi_log("unbinding %s from %s", bdf, drv);
 		dev_path(path, sizeof(path), bdf, "driver/unbind");
 		ret = write_text(path, bdf);
 		if (ret)
@@ -189,7 +189,7 @@ int pci_bind(const char *bdf, const char *driver)
 	do {
 		ret = current_driver(bdf, drv, sizeof(drv));
 		if (!ret && !strcmp(drv, driver)) {
-			e2e_log("%s bound to %s", bdf, driver);
+			msi_log("%s bound to %s", bdf, driver);
 			return 0;
 		}
 		sleep_ms(BIND_POLL_MS);
@@ -351,7 +351,7 @@ static int msix_first_address(const char *bdf, const uint8_t *cfg,
 		if (ctrl & MSIX_ENTRY_MASKED)
 			continue;
 		*addr = (uint64_t)hi << 32 | lo;
-		e2e_log("%s: MSI-X vector %u (of %u, table in BAR%u+0x%llx) address 0x%llx",
+		msi_log("%s: MSI-X vector %u (of %u, table in BAR%u+0x%llx) address 0x%llx",
 			bdf, i, nent, bir, (unsigned long long)toff,
 			(unsigned long long)*addr);
 		ret = 0;
@@ -393,7 +393,7 @@ int pci_msi_address(const char *bdf, uint64_t *addr, const char **how)
 					 << 32;
 			if (how)
 				*how = "MSI";
-			e2e_log("%s: MSI capability at 0x%x (%s-bit) address 0x%llx",
+			msi_log("%s: MSI capability at 0x%x (%s-bit) address 0x%llx",
 				bdf, cap, ctrl & MSI_CTRL_64BIT ? "64" : "32",
 				(unsigned long long)*addr);
 			return 0;

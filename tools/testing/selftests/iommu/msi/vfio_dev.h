@@ -3,8 +3,8 @@
  * VFIO device fd operations shared by the type1 (group) and iommufd (cdev)
  * paths: once a device fd exists, both use the same ioctls.
  */
-#ifndef E2E_VFIO_DEV_H
-#define E2E_VFIO_DEV_H
+#ifndef MSI_VFIO_DEV_H
+#define MSI_VFIO_DEV_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,12 +37,5 @@ void vfio_dev_msi_drain(struct vfio_dev *d);
 
 /* Disables MSI; the caller owns and closes the fd. */
 void vfio_dev_release(struct vfio_dev *d);
-
-/*
- * Set the first existing allow_unsafe_interrupts parameter of paths
- * (NULL-terminated) to Y: the documented opt-out when the MSI controller
- * cannot isolate devices (GICv2m).
- */
-int vfio_allow_unsafe_interrupts(const char *const *paths);
 
 #endif

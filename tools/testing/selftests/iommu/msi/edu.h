@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* QEMU "edu" device registers (docs/specs/edu.txt), reached via VFIO. */
-#ifndef E2E_EDU_H
-#define E2E_EDU_H
+#ifndef MSI_EDU_H
+#define MSI_EDU_H
 
 #include <stdint.h>
 #include <linux/const.h>

@@ -27,7 +27,7 @@ int edu_check_id(struct vfio_dev *d)
 	ret = vfio_dev_bar0_read32(d, EDU_REG_ID, &id);
 	if (ret)
 		return ret;
-	e2e_log("%s: edu id register 0x%08x", d->bdf, id);
+	msi_log("%s: edu id register 0x%08x", d->bdf, id);
 	if (id != EDU_ID_VALUE)
 		return err_ret(-ENODEV, "edu id 0x%08x, expected 0x%08x", id,
 			       EDU_ID_VALUE);
@@ -69,10 +69,10 @@ int edu_fire_msis(struct vfio_dev *d, unsigned int n, unsigned int *got)
 			misses = 0;
 			*got += (unsigned int)count;
 		} else if (ret == -ETIMEDOUT) {
-			e2e_log("%s: MSI %u/%u not delivered within %d ms",
+			msi_log("%s: MSI %u/%u not delivered within %d ms",
 				d->bdf, i + 1, n, MSI_TIMEOUT_MS);
 			if (++misses >= MSI_MAX_MISSES) {
-				e2e_log("%s: %d misses in a row, giving up",
+				msi_log("%s: %d misses in a row, giving up",
 					d->bdf, MSI_MAX_MISSES);
 				edu_ack(d, NULL);
 				return -ETIMEDOUT;

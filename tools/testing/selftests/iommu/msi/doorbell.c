@@ -16,6 +16,7 @@
 #define DT_MAX_DEPTH		16
 #define DT_PROP_LEN		1024
 #define DT_DEFAULT_ADDR_CELLS	2	/* devicetree spec default */
+#define DT_DEFAULT_SIZE_CELLS	1
 #define DT_MAX_ADDR_CELLS	2	/* a 64-bit address at most */
 
 #define COMPAT_ITS		"arm,gic-v3-its"
@@ -74,13 +75,13 @@ static unsigned int be_cells(const uint8_t *p, unsigned int cells,
 }
 
 static void dt_check_node(const char *dir, unsigned int addr_cells,
-			  struct dt_found *f)
+			  unsigned int size_cells, struct dt_found *f)
 {
 	char path[PATH_LEN], prop[DT_PROP_LEN];
-	uint8_t reg[DT_MAX_ADDR_CELLS * 4];
+	uint8_t reg[2 * DT_MAX_ADDR_CELLS * 4];
 	struct doorbell *db;
 	const char *rel;
-	uint64_t base;
+	uint64_t base, size = 0;
 	bool its, v2m, fsl;
 	int n;
 
@@ -96,18 +97,21 @@ static void dt_check_node(const char *dir, unsigned int addr_cells,
 		return;
 	if ((its && f->its) || (v2m && f->v2m) || (fsl && f->fsl))
 		return;		/* keep the first frame found */
-	if (addr_cells < 1 || addr_cells > DT_MAX_ADDR_CELLS) {
-		e2e_log("device tree: %s has #address-cells %u, skipped", dir,
-			addr_cells);
+	if (addr_cells < 1 || addr_cells > DT_MAX_ADDR_CELLS ||
+	    size_cells > DT_MAX_ADDR_CELLS) {
+		msi_log("device tree: %s has #address-cells %u, #size-cells %u, skipped",
+			dir, addr_cells, size_cells);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/reg", dir);
-	n = read_bin(path, reg, addr_cells * 4);
+	n = read_bin(path, reg, (addr_cells + size_cells) * 4);
 	if (n < (int)(addr_cells * 4)) {
-		e2e_log("device tree: %s has no usable reg", dir);
+		msi_log("device tree: %s has no usable reg", dir);
 		return;
 	}
 	be_cells(reg, addr_cells, &base);
+	if (n >= (int)((addr_cells + size_cells) * 4))
+		be_cells(reg + addr_cells * 4, size_cells, &size);
 
 	if (its) {
 		db = &f->its_db;
@@ -130,6 +134,7 @@ static void dt_check_node(const char *dir, unsigned int addr_cells,
 		f->fsl = true;
 	}
 	db->base = base;
+	db->size = size;
 	rel = dir + strlen(DT_ROOT);
 	snprintf(db->node, sizeof(db->node), "%s", *rel ? rel : "/");
 }
@@ -153,15 +158,17 @@ static int fsl_pci_view(struct doorbell *db)
 	return 0;
 }
 
-static unsigned int child_addr_cells(const char *dir)
+/* #address-cells or #size-cells of dir's children (prop), or dflt. */
+static unsigned int child_cells(const char *dir, const char *prop,
+				unsigned int dflt)
 {
 	char path[PATH_LEN];
 	uint8_t cells[4];
 	uint64_t v;
 
-	snprintf(path, sizeof(path), "%s/#address-cells", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, prop);
 	if (read_bin(path, cells, sizeof(cells)) != sizeof(cells))
-		return DT_DEFAULT_ADDR_CELLS;
+		return dflt;
 	be_cells(cells, 1, &v);
 	return (unsigned int)v;
 }
@@ -177,18 +184,19 @@ static bool is_dir(const char *parent, const struct dirent *de)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void dt_walk(const char *dir, unsigned int addr_cells, int depth,
-		    struct dt_found *f)
+static void dt_walk(const char *dir, unsigned int addr_cells,
+		    unsigned int size_cells, int depth, struct dt_found *f)
 {
-	unsigned int cells;
+	unsigned int cells, scells;
 	struct dirent *de;
 	char path[PATH_LEN];
 	DIR *d;
 
 	if (depth > DT_MAX_DEPTH)
 		return;
-	dt_check_node(dir, addr_cells, f);
-	cells = child_addr_cells(dir);
+	dt_check_node(dir, addr_cells, size_cells, f);
+	cells = child_cells(dir, "#address-cells", DT_DEFAULT_ADDR_CELLS);
+	scells = child_cells(dir, "#size-cells", DT_DEFAULT_SIZE_CELLS);
 	d = opendir(dir);
 	if (!d)
 		return;
@@ -198,7 +206,7 @@ static void dt_walk(const char *dir, unsigned int addr_cells, int depth,
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
-		dt_walk(path, cells, depth + 1, f);
+		dt_walk(path, cells, scells, depth + 1, f);
 	}
 	closedir(d);
 }
@@ -210,11 +218,12 @@ int doorbell_get(const struct doorbell **db)
 
 	if (!walked) {
 		walked = true;
-		dt_walk(DT_ROOT, DT_DEFAULT_ADDR_CELLS, 0, &found);
+		dt_walk(DT_ROOT, DT_DEFAULT_ADDR_CELLS, DT_DEFAULT_SIZE_CELLS,
+			0, &found);
 		if (found.its && found.v2m)
-			e2e_log("device tree has both an ITS and a v2m frame; using the ITS");
+			msi_log("device tree has both an ITS and a v2m frame; using the ITS");
 		if (found.fsl && fsl_pci_view(&found.fsl_db)) {
-			e2e_log("FSL MPIC MSI: %s", last_error());
+			msi_log("FSL MPIC MSI: %s", last_error());
 			found.fsl = false;
 		}
 	}
@@ -235,8 +244,8 @@ int doorbell_get(const struct doorbell **db)
 	return -ENOENT;
 }
 
-bool doorbell_verify(const char *bdf, const struct e2e_opts *o,
-		     uint64_t *addr_out, char *msg, size_t len)
+bool doorbell_verify(const char *bdf, bool translated, uint64_t *addr_out,
+		     char *msg, size_t len)
 {
 	const struct doorbell *db;
 	const char *how = "MSI";
@@ -260,7 +269,7 @@ bool doorbell_verify(const char *bdf, const struct e2e_opts *o,
 	off_dev = (unsigned int)(addr & DOORBELL_PAGE_MASK);
 	off_db = (unsigned int)(db->pa & DOORBELL_PAGE_MASK);
 
-	if (!o->translated) {
+	if (!translated) {
 		snprintf(msg, len,
 			 "%s address 0x%llx %s physical doorbell 0x%llx (%s %s)",
 			 how, (unsigned long long)addr,

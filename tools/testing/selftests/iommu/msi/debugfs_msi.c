@@ -268,7 +268,7 @@ static void log_text(const char *tag, const char *text)
 
 	while (text && *text) {
 		len = strcspn(text, "\n");
-		e2e_log("%s: %.*s", tag, (int)len, text);
+		msi_log("%s: %.*s", tag, (int)len, text);
 		text += len;
 		if (*text)
 			text++;
@@ -288,6 +288,6 @@ void msi_listing_log(const struct msi_listing *l, const char *tag,
 		shown++;
 	}
 	if (l->n && !shown)
-		e2e_log("%s: (none of the %u cookie(s) is of interest)", tag,
+		msi_log("%s: (none of the %u cookie(s) is of interest)", tag,
 			l->n);
 }

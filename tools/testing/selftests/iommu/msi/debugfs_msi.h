@@ -3,8 +3,8 @@
  * /sys/kernel/debug/iommu/msi, the kernel's list of MSI cookies and the
  * doorbells each one has mapped, parsed into structs.
  */
-#ifndef E2E_DEBUGFS_MSI_H
-#define E2E_DEBUGFS_MSI_H
+#ifndef MSI_DEBUGFS_MSI_H
+#define MSI_DEBUGFS_MSI_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,7 +68,7 @@ const struct msi_doorbell *msi_cookie_find(const struct msi_cookie *ck,
 					   uint64_t pa, uint64_t iova);
 
 /*
- * Print, as "E2E: <tag>: <line>" progress lines, the raw lines of the
+ * Print, as "# <tag>: <line>" diagnostics, the raw lines of the
  * cookies for which want() is true (all if want is NULL), and the lines
  * outside any cookie.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Legacy VFIO: group + type1 container, and the "type1" check. */
+/* Legacy VFIO: group + type1 container. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,28 +10,14 @@
 
 #include <linux/vfio.h>
 
-#include "checks.h"
-#include "edu.h"
+#include "util.h"
 #include "vfio_type1.h"
 
 #define VFIO_CONTAINER_PATH	"/dev/vfio/vfio"
 #define DEV_NODE_WAIT_MS	2000
 #define MAX_CAPS		32	/* bound the capability chain walk */
 
-static const char *const unsafe_params[] = {
-	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
-	/* /dev/vfio/vfio may be iommufd's compat container instead */
-	"/sys/module/iommufd/parameters/allow_unsafe_interrupts",
-	NULL,
-};
-
-static int set_iommu(struct type1 *t)
-{
-	return ioctl(t->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ?
-	       -errno : 0;
-}
-
-int type1_open(struct type1 *t, const char *bdf, bool allow_unsafe)
+int type1_open(struct type1 *t, const char *bdf)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	char path[PATH_LEN];
@@ -55,13 +41,14 @@ int type1_open(struct type1 *t, const char *bdf, bool allow_unsafe)
 
 	t->container = open(VFIO_CONTAINER_PATH, O_RDWR | O_CLOEXEC);
 	if (t->container < 0)
-		return err_ret(-errno, "open %s", VFIO_CONTAINER_PATH);
+		return err_ret(errno == ENOENT ? -EOPNOTSUPP : -errno, "open %s",
+			       VFIO_CONTAINER_PATH);
 	ret = ioctl(t->container, VFIO_GET_API_VERSION);
 	if (ret != VFIO_API_VERSION)
 		return err_ret(ret < 0 ? -errno : -EPROTO,
 			       "VFIO_GET_API_VERSION returned %d", ret);
 	if (ioctl(t->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
-		return err_ret(-ENOTSUP, "VFIO_TYPE1v2_IOMMU not supported");
+		return err_ret(-EOPNOTSUPP, "VFIO_TYPE1v2_IOMMU not supported");
 
 	t->group = open(path, O_RDWR | O_CLOEXEC);
 	if (t->group < 0)
@@ -74,22 +61,19 @@ int type1_open(struct type1 *t, const char *bdf, bool allow_unsafe)
 	if (ioctl(t->group, VFIO_GROUP_SET_CONTAINER, &t->container))
 		return err_ret(-errno, "VFIO_GROUP_SET_CONTAINER");
 
-	ret = set_iommu(t);
+	ret = type1_set_iommu(t);
 	t->tried = true;
 	t->first_err = -ret;
-	if (ret == -EPERM && allow_unsafe) {
-		e2e_log("VFIO refused the assignment: VFIO_SET_IOMMU: %s (MSIs not isolated)",
-			strerror(EPERM));
-		ret = vfio_allow_unsafe_interrupts(unsafe_params);
-		if (ret)
-			return ret;
-		ret = set_iommu(t);
-		if (!ret)
-			e2e_log("VFIO_SET_IOMMU accepted after allow_unsafe_interrupts=Y");
-	}
 	if (ret)
-		return err_ret(ret, "VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
-	e2e_log("%s: group %d in a type1v2 container", bdf, t->group_id);
+		return ret;
+	msi_log("%s: group %d in a type1v2 container", bdf, t->group_id);
+	return 0;
+}
+
+int type1_set_iommu(struct type1 *t)
+{
+	if (ioctl(t->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return err_ret(-errno, "VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)");
 	return 0;
 }
 
@@ -140,7 +124,7 @@ int type1_ranges(struct type1 *t, struct iova_range **r, unsigned int *n)
 	if (ret)
 		return ret;
 	size = info->argsz;
-	e2e_log("type1: flags 0x%x iova_pgsizes 0x%llx argsz %u", info->flags,
+	msi_log("type1: flags 0x%x iova_pgsizes 0x%llx argsz %u", info->flags,
 		(unsigned long long)info->iova_pgsizes, size);
 	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || !info->cap_offset) {
 		ret = err_ret(-ENOENT, "VFIO_IOMMU_GET_INFO has no capabilities");
@@ -229,114 +213,6 @@ void type1_close(struct type1 *t)
 	t->group = -1;
 	t->container = -1;
 	if (t->bound && !pci_unbind(t->bdf))
-		e2e_log("%s unbound from vfio-pci", t->bdf);
+		msi_log("%s unbound from vfio-pci", t->bdf);
 	t->bound = false;
-}
-
-static void report_isolation(struct check *c, const struct e2e_opts *o,
-			     const struct type1 *t, int open_ret)
-{
-	char line[MSG_LEN];
-
-	if (o->isolated) {
-		check_report(c, "isolation", t->first_err == 0,
-			     t->first_err ? "VFIO_SET_IOMMU refused: %s"
-					  : "VFIO_SET_IOMMU accepted at once (MSI isolated)%s",
-			     t->first_err ? strerror(t->first_err) : "");
-		return;
-	}
-	if (t->first_err != EPERM) {
-		check_report(c, "isolation", false,
-			     "expected VFIO_SET_IOMMU to fail with EPERM (MSI not isolated), got %s",
-			     t->first_err ? strerror(t->first_err) : "success");
-		return;
-	}
-	/* The refusal must tell the administrator what to do. */
-	if (kmsg_find("allow_unsafe_interrupts", line, sizeof(line))) {
-		check_report(c, "isolation", false,
-			     "refused with %s, but %s", strerror(EPERM),
-			     last_error());
-		return;
-	}
-	check_report(c, "isolation", open_ret == 0,
-		     "refused with %s as expected, kernel says \"%s\"; %s after allow_unsafe_interrupts=Y",
-		     strerror(EPERM), line,
-		     open_ret ? "still failing" : "accepted");
-}
-
-static const char *const type1_subs[] = {
-	"isolation", "window", "msi", "doorbell", "dma", "reenable",
-	"debugfs", NULL
-};
-
-void check_type1(const struct e2e_opts *o)
-{
-	struct dma_ops ops = { type1_map, type1_unmap, NULL };
-	struct iova_range *ranges = NULL;
-	struct vfio_dev d = { .fd = -1, .efd = -1 };
-	struct vt_debugfs v = { .any_cookie = false };
-	struct type1 t = { .container = -1, .group = -1 };
-	uint8_t *buf = NULL;
-	bool mapped = false;
-	char bdf[BDF_LEN];
-	unsigned int nr = 0;
-	struct check c;
-	int ret, fd;
-
-	check_begin(&c, "type1", type1_subs);
-	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, bdf)) {
-		check_setup_fail(&c, "no edu device (%04x:%04x)",
-				 PCI_VENDOR_QEMU, PCI_DEVICE_EDU);
-		goto out;
-	}
-	e2e_log("edu device at %s", bdf);
-
-	ret = type1_open(&t, bdf, !o->isolated);
-	if (ret && !t.tried) {
-		check_setup_fail(&c, "%s", last_error());
-		goto out;
-	}
-	report_isolation(&c, o, &t, ret);
-	if (ret) {
-		check_setup_fail(&c, "%s", last_error());
-		goto out;
-	}
-	ops.ctx = &t;
-
-	if (type1_ranges(&t, &ranges, &nr))
-		check_report(&c, "window", false, "%s", last_error());
-	else
-		vt_window(&c, ranges, nr, o, &ops);
-
-	buf = anon_alloc(DMA_BUF_SIZE);
-	if (buf) {
-		ret = type1_map(&t, buf, DMA_BUF_IOVA, DMA_BUF_SIZE);
-		if (ret)
-			err_ret(ret, "VFIO_IOMMU_MAP_DMA 0x%llx+0x%llx",
-				(unsigned long long)DMA_BUF_IOVA,
-				(unsigned long long)DMA_BUF_SIZE);
-		else
-			mapped = true;
-	}
-
-	fd = type1_device_fd(&t);
-	if (fd < 0) {
-		check_setup_fail(&c, "%s", last_error());
-		goto out;
-	}
-	if (vfio_dev_init(&d, fd, bdf) || edu_check_id(&d)) {
-		check_setup_fail(&c, "%s", last_error());
-		goto out;
-	}
-	vt_run_all(&c, &d, mapped ? buf : NULL, DMA_BUF_IOVA, o, &v);
-out:
-	vt_release(&c, &v, &d);
-	if (d.fd >= 0)
-		close(d.fd);
-	if (mapped)
-		type1_unmap(&t, DMA_BUF_IOVA, DMA_BUF_SIZE);
-	anon_free(buf, DMA_BUF_SIZE);
-	free(ranges);
-	type1_close(&t);
-	check_end(&c);
 }
