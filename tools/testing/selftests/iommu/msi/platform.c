@@ -203,9 +203,9 @@ int msi_expect_dma(const char *bdf, struct msi_expect *e)
 	      !strcmp(e->group_type, "DMA-FQ");
 	e->translated = dma && !r.hw;
 	snprintf(e->why_translated, sizeof(e->why_translated),
-		 "group %d has a %s default domain%s", e->group,
+		 "the default domain of group %d is %s%s", e->group,
 		 e->group_type[0] ? e->group_type : "(unknown)",
-		 r.hw ? " and the doorbell is in its hardware MSI region" : "");
+		 r.hw ? ", the doorbell in its hardware MSI region" : "");
 	doorbell_override(e);
 	if (e->translated && r.sw) {
 		e->win_start = r.sw_start;
