@@ -39,7 +39,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
-	series series-check series-shipped \
+	series series-check series-shipped bench kunit-bench \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -118,6 +118,33 @@ kernel-stock: tree
 	@scripts/tree.sh stock $(STOCK_TREE)
 	@echo "kernel: building $(BUILD)/arm64-stock (unmodified base)"
 	@$(KBUILD) $(STOCK_TREE) $(BUILD)/arm64-stock $(E2E_CONFIG) Image
+
+# Side by side, ours against stock from the same config: see tests/bench/.
+bench: kernel kernel-stock
+	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
+		INSTALL_HDR_PATH=$(UAPI) headers_install
+	@mkdir -p $(BUILD)/bench
+	@$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -Wno-format-truncation \
+		-I$(UAPI)/include \
+		-o $(BUILD)/bench/bench tests/bench/bench.c
+	@tests/bench/run-bench.sh $(BUILD)/arm64 $(BUILD)/arm64-stock \
+		$(BUILD)/bench/bench $(BUILD)/bench
+	@$(MAKE) --no-print-directory kunit-bench
+
+# KUnit microbenchmarks of the MSI cookie core (ours only), without the
+# debug options of the KUnit suite, so that they time the code itself;
+# under -icount shift=0, a guest nanosecond is one instruction.
+kunit-bench: tree
+	@cd $(TREE) && ./tools/testing/kunit/kunit.py run --arch=arm64 \
+		--cross_compile=$(CROSS) --qemu_config=$(KUNIT_QEMU) \
+		--kunitconfig=$(CURDIR)/kunit/bench.kunitconfig \
+		--build_dir=$(BUILD)/kunit-bench \
+		--qemu_args="-icount shift=0,sleep=off" \
+		--make_options="CC=ccache $(CROSS)gcc" --jobs=$$(nproc) \
+		--timeout=600 iommu_msi_cookie_bench > $(BUILD)/kunit-bench.log 2>&1; \
+		rc=$$?; grep -E "FAILED|Testing complete" $(BUILD)/kunit-bench.log; \
+		grep -a -o "bench: .*" $(BUILD)/kunit-bench/test.log; exit $$rc
+	@scripts/kunit-log-judge.sh $(BUILD)/kunit-bench/test.log
 
 kernel-negative: tree
 	@scripts/tree.sh negative $(NEG_TREE) $(NEG_PATCH)

@@ -76,7 +76,7 @@ void iommu_msi_dev_switch_abort(struct device *dev)
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (b->next) {
-			iommu_msi_doorbell_put(b->next, dev);
+			iommu_msi_doorbell_drop(b->next, dev);
 			b->next = NULL;
 		}
 	}
@@ -140,7 +140,8 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_prepare);
  * @new: its domain
  *
  * The mappings installed by iommu_msi_dev_switch_prepare() take over; those
- * in the old domain lose a user and are unmapped when the last one goes.
+ * in the old domain lose a user and are unmapped at once when the last one
+ * goes, not after iommu_msi_idle_ms.
  *
  * Context: process context, under the device's iommu_group mutex.
  */
@@ -151,8 +152,9 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+		/* Handed over: the old domain keeps nothing unused. */
 		if (b->cur && (!cookie || b->cur->cookie != cookie)) {
-			iommu_msi_doorbell_put(b->cur, dev);
+			iommu_msi_doorbell_drop(b->cur, dev);
 			b->cur = NULL;
 		}
 		if (b->next) {

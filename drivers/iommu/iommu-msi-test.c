@@ -17,6 +17,7 @@
 #include <linux/iommu.h>
 #include <linux/iommu-msi.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -2572,8 +2573,175 @@ static void sw_window_switch_to_driver_window_refused(struct kunit *test)
 	expect_msis_at(test, md, moved, MOVED_WIN_BASE);
 }
 
+/*
+ * Lazy unmap: a doorbell that loses its last user stays mapped for
+ * iommu_msi_idle_ms. Most cases run with 0 (unmap at once) to see each
+ * unmap where it happens; these run with a delay and check that nothing
+ * unused stays mapped once its slot or IOVA is needed.
+ */
+static void restore_idle_ms(void *old)
+{
+	iommu_msi_idle_ms = (uintptr_t)old;
+}
+
+static void set_idle_ms(struct kunit *test, unsigned int ms)
+{
+	uintptr_t old = iommu_msi_idle_ms;
+
+	iommu_msi_idle_ms = ms;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_idle_ms,
+							(void *)old), 0);
+}
+
+static void lazy_release_keeps_mapping(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+
+	/* Used again: no new map, the same IOVA. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	expect_translated(test, md, desc, MOCK_WIN_BASE);
+	iommu_msi_release(desc);
+
+	iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+	KUNIT_EXPECT_GE(test, atomic_read(&md->syncs), 1);
+}
+
+/* In use when the delay runs out: the reclaim leaves it alone. */
+static void lazy_reclaim_skips_used(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test), *b = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
+	iommu_msi_release(b);
+	iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+}
+
+/* The delayed reclaim runs by itself. */
+static void lazy_reclaim_after_delay(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	struct iommu_msi_cookie *cookie;
+
+	set_idle_ms(test, 10);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	cookie = md->domain.msi_cookie;
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&cookie->reclaim));
+	flush_delayed_work(&cookie->reclaim);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 1);
+}
+
+/*
+ * A full window: an unused doorbell is unmapped before its slot serves
+ * another doorbell (the mock refuses to map over a live mapping).
+ */
+static void lazy_full_window_reclaims(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 2);
+	struct msi_desc *a = new_desc(test), *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(1)), 0);
+	iommu_msi_release(a);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, c, mock_db(2)), 0);
+	expect_translated(test, md, c, MOCK_WIN_BASE);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(2));
+	expect_mapped(test, md, MOCK_WIN_BASE + SZ_4K, mock_db(1));
+	KUNIT_EXPECT_EQ(test, mock_count(md), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+}
+
+/* The same for a slot held by another domain with the same window. */
+static void lazy_shared_window_reclaims(struct kunit *test)
+{
+	struct mock_domain *one = mock_window(test, SZ_4K, 2);
+	struct mock_domain *two = mock_window(test, SZ_4K, 2);
+	struct msi_desc *a = new_desc(test), *b = new_desc(test);
+	struct msi_desc *c = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(one, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(one, b, mock_db(1)), 0);
+	iommu_msi_release(a);
+	iommu_msi_release(b);
+	KUNIT_ASSERT_EQ(test, mock_prepare(two, c, mock_db(2)), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(one), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(two), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&one->bad_ops) +
+			atomic_read(&two->bad_ops), 0);
+}
+
+/* An allocator out of IOVAs gets back those of unused doorbells. */
+static void lazy_dma_alloc_reclaims(struct kunit *test)
+{
+	struct mock_domain *md = mock_dma(test, SZ_4K);
+	struct msi_desc *desc[MOCK_DMA_SLOTS + 1];
+	unsigned int i;
+
+	set_idle_ms(test, 60000);
+	for (i = 0; i < MOCK_DMA_SLOTS; i++) {
+		desc[i] = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(i)), 0);
+		iommu_msi_release(desc[i]);
+	}
+	KUNIT_EXPECT_EQ(test, mock_count(md), MOCK_DMA_SLOTS);
+	desc[i] = new_desc(test);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc[i], mock_db(i)), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->dma_bad_free), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+}
+
+/* Handed over to another domain: the old one unmaps at once. */
+static void lazy_switch_drops_old(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+
+	set_idle_ms(test, 60000);
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
+}
+
+/* A domain that goes takes its unused doorbells with it. */
+static void lazy_destroy_unmaps_idle(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	iommu_msi_cookie_destroy(&md->domain);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
+}
+
 static int iommu_msi_test_init(struct kunit *test)
 {
+	set_idle_ms(test, 0);
 	test->priv = new_dev(test, "iommu-msi-test");
 	return 0;
 }
@@ -2651,6 +2819,14 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(switch_prepared_while_blocked),
 	KUNIT_CASE(switch_blocked_without_window),
 	KUNIT_CASE(switch_to_domain_without_cookie),
+	KUNIT_CASE(lazy_release_keeps_mapping),
+	KUNIT_CASE(lazy_reclaim_skips_used),
+	KUNIT_CASE(lazy_reclaim_after_delay),
+	KUNIT_CASE(lazy_full_window_reclaims),
+	KUNIT_CASE(lazy_shared_window_reclaims),
+	KUNIT_CASE(lazy_dma_alloc_reclaims),
+	KUNIT_CASE(lazy_switch_drops_old),
+	KUNIT_CASE(lazy_destroy_unmaps_idle),
 	KUNIT_CASE(sw_window_move_and_reset),
 	KUNIT_CASE(sw_window_driver_size),
 	KUNIT_CASE(sw_window_bad_input),
@@ -2667,7 +2843,244 @@ static struct kunit_suite iommu_msi_cookie_test_suite = {
 	.test_cases	= iommu_msi_cookie_test_cases,
 };
 
+#if IS_ENABLED(CONFIG_IOMMU_MSI_COOKIE_KUNIT_BENCH)
+/*
+ * Microbenchmarks, not tests: make bench runs them on a kernel without the
+ * KUnit suite's debug options, and prints the figures. Times come from
+ * ktime_get_ns() around many operations.
+ */
+#define BENCH_COMPOSES		1000000
+#define BENCH_PREPARES		20000
+#define BENCH_MS		500
+#define BENCH_MAX_DBS		256
+
+/*
+ * What 6.12's dma-iommu did to compose, as the reference: the same two
+ * fields of the descriptor, the IOVA page and the offset kept. Out of line
+ * like the real one, which lives in another object.
+ */
+static noinline void bench_compose_6_12(const struct msi_desc *desc,
+					struct msi_msg *msg)
+{
+	unsigned int shift = desc->iommu_msi_shift;
+	u64 page;
+
+	if (shift) {
+		page = (u64)desc->iommu_msi_iova << shift;
+		msg->address_lo = lower_32_bits(page) |
+				  (msg->address_lo & ((1U << shift) - 1));
+		msg->address_hi = upper_32_bits(page);
+	}
+}
+
+static u64 bench_compose_loop(const struct msi_desc *desc,
+			      void (*compose)(const struct msi_desc *desc,
+					      struct msi_msg *msg),
+			      struct msi_msg *msg)
+{
+	unsigned int i;
+	u64 t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_COMPOSES; i++) {
+		msg->address_lo = lower_32_bits(mock_db(0));
+		msg->address_hi = upper_32_bits(mock_db(0));
+		compose(desc, msg);
+	}
+	return ktime_get_ns() - t0;
+}
+
+static void bench_compose(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	struct msi_msg ours, ref;
+	u64 t_ours, t_ref;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	/* Alternate, so that both see the same machine. */
+	t_ref = bench_compose_loop(desc, bench_compose_6_12, &ref);
+	t_ours = bench_compose_loop(desc, iommu_msi_compose, &ours);
+	t_ref += bench_compose_loop(desc, bench_compose_6_12, &ref);
+	t_ours += bench_compose_loop(desc, iommu_msi_compose, &ours);
+	KUNIT_EXPECT_EQ(test, msg_addr(&ours), MOCK_WIN_BASE + MOCK_DB_OFF);
+	KUNIT_EXPECT_EQ(test, msg_addr(&ours), msg_addr(&ref));
+	kunit_info(test, "bench: compose %llu ps/op, 6.12's %llu ps/op, ratio %llu.%03llu\n",
+		   div_u64(t_ours * 1000, 2 * BENCH_COMPOSES),
+		   div_u64(t_ref * 1000, 2 * BENCH_COMPOSES),
+		   div_u64(t_ours, t_ref),
+		   div_u64((t_ours % t_ref) * 1000, t_ref));
+}
+
+/*
+ * Prepare and release of an MSI whose doorbell is already mapped, with
+ * @nr doorbells in the cookie: the lookup must not grow with @nr.
+ */
+static void bench_prepare_mapped(struct kunit *test)
+{
+	static const unsigned int nrs[] = { 1, 16, BENCH_MAX_DBS };
+	struct mock_domain *md = mock_window(test, SZ_4K, BENCH_MAX_DBS);
+	struct msi_desc *pin[BENCH_MAX_DBS], *desc = new_desc(test);
+	unsigned int i, n = 0, k;
+	u64 t0;
+
+	for (k = 0; k < ARRAY_SIZE(nrs); k++) {
+		for (; n < nrs[k]; n++) {
+			pin[n] = new_desc(test);
+			KUNIT_ASSERT_EQ(test, mock_prepare(md, pin[n],
+							   mock_db(n)), 0);
+		}
+		t0 = ktime_get_ns();
+		for (i = 0; i < BENCH_PREPARES; i++) {
+			/* The last doorbell mapped: the deepest lookup. */
+			mock_prepare(md, desc, mock_db(n - 1));
+			iommu_msi_release(desc);
+		}
+		t0 = ktime_get_ns() - t0;
+		KUNIT_EXPECT_EQ(test, mock_count(md), n);
+		kunit_info(test, "bench: prepare+release of a mapped doorbell, %u doorbells: %llu ns/op\n",
+			   n, div_u64(t0, BENCH_PREPARES));
+	}
+}
+
+/*
+ * One MSI set up and freed, as a VMM does when the guest toggles a vector:
+ * the device's binding is made and dropped each time, the doorbell stays
+ * mapped (lazily unmapped).
+ */
+static void bench_single_msi_cycle(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	unsigned int i;
+	u64 t0;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_PREPARES; i++) {
+		mock_prepare(md, desc, mock_db(0));
+		iommu_msi_release(desc);
+	}
+	t0 = ktime_get_ns() - t0;
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	kunit_info(test, "bench: prepare+release of the only MSI of a doorbell left mapped: %llu ns/op\n",
+		   div_u64(t0, BENCH_PREPARES));
+}
+
+struct bench_thread {
+	struct mock_domain	*md;
+	struct msi_desc		*desc;
+	phys_addr_t		doorbell;
+	u64			ops;
+	struct task_struct	*task;
+};
+
+static int bench_worker(void *data)
+{
+	struct bench_thread *bt = data;
+
+	while (!kthread_should_stop()) {
+		if (!mock_prepare(bt->md, bt->desc, bt->doorbell))
+			iommu_msi_release(bt->desc);
+		bt->ops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Prepare/release throughput of @nr threads, each on its own domain. */
+static void bench_throughput(struct kunit *test, unsigned int nr)
+{
+	struct bench_thread *bt;
+	struct msi_desc *pin;
+	unsigned int i;
+	u64 total = 0;
+
+	bt = kunit_kcalloc(test, nr, sizeof(*bt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bt);
+	for (i = 0; i < nr; i++) {
+		bt[i].md = mock_window(test, SZ_4K, 4);
+		bt[i].doorbell = mock_db(i);
+		/* A device each: each has its own bindings. */
+		bt[i].desc = new_desc_for(test, new_dev(test, i ? "msi-bench-1" :
+							 "msi-bench-0"));
+		pin = new_desc(test);
+		KUNIT_ASSERT_EQ(test, mock_prepare(bt[i].md, pin,
+						   bt[i].doorbell), 0);
+	}
+	for (i = 0; i < nr; i++) {
+		bt[i].task = kthread_run(bench_worker, &bt[i], "msi-bench/%u",
+					 i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(bt[i].task));
+	}
+	msleep(BENCH_MS);
+	for (i = 0; i < nr; i++) {
+		kthread_stop(bt[i].task);
+		total += bt[i].ops;
+	}
+	KUNIT_EXPECT_GT(test, total, 0);
+	kunit_info(test, "bench: prepare+release throughput, %u thread(s) on %u domain(s): %llu ops/s\n",
+		   nr, nr, div_u64(total * 1000, BENCH_MS));
+}
+
+static void bench_throughput_1(struct kunit *test)
+{
+	bench_throughput(test, 1);
+}
+
+static void bench_throughput_2(struct kunit *test)
+{
+	bench_throughput(test, 2);
+}
+
+/*
+ * Memory: ours, and stock 6.12's dma-iommu MSI page (a list_head, an IOVA
+ * and a physical address per doorbell page and domain; its cookie's MSI
+ * part is a list_head and an IOVA cursor).
+ */
+static void bench_sizes(struct kunit *test)
+{
+	struct {
+		struct list_head	list;
+		dma_addr_t		iova;
+		phys_addr_t		phys;
+	} stock_page;
+	size_t stock_cookie = sizeof(struct list_head) + sizeof(dma_addr_t);
+
+	kunit_info(test, "bench: bytes per cookie: ours %zu (+ %zu per shared window), stock %zu (in its DMA cookie)\n",
+		   sizeof(struct iommu_msi_cookie),
+		   sizeof(struct iommu_msi_window), stock_cookie);
+	kunit_info(test, "bench: bytes per doorbell and domain: ours %zu (+ %zu per window slot), stock %zu\n",
+		   sizeof(struct iommu_msi_doorbell),
+		   sizeof(struct iommu_msi_slot), sizeof(stock_page));
+	kunit_info(test, "bench: bytes per device and doorbell page: ours %zu, stock 0\n",
+		   sizeof(struct iommu_msi_binding));
+	KUNIT_EXPECT_GT(test, sizeof(struct iommu_msi_doorbell), 0);
+}
+
+static struct kunit_case iommu_msi_cookie_bench_cases[] = {
+	KUNIT_CASE(bench_compose),
+	KUNIT_CASE(bench_prepare_mapped),
+	KUNIT_CASE(bench_single_msi_cycle),
+	KUNIT_CASE(bench_throughput_1),
+	KUNIT_CASE(bench_throughput_2),
+	KUNIT_CASE(bench_sizes),
+	{}
+};
+
+static struct kunit_suite iommu_msi_cookie_bench_suite = {
+	.name		= "iommu_msi_cookie_bench",
+	.init		= iommu_msi_test_init,
+	.test_cases	= iommu_msi_cookie_bench_cases,
+};
+
+kunit_test_suites(&iommu_msi_cookie_test_suite,
+		  &iommu_msi_cookie_bench_suite);
+#else
 kunit_test_suite(iommu_msi_cookie_test_suite);
+#endif
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("KUnit tests for IOMMU MSI cookies");

@@ -94,7 +94,7 @@ struct iommu_msi_slot *iommu_msi_slot_get(struct iommu_msi_window *window,
 	mutex_lock(&iommu_msi_windows_lock);
 	slot = xa_load(&window->slots, key);
 	if (slot) {
-		slot->refs++;
+		refcount_inc(&slot->refs);
 		goto out_unlock;
 	}
 	index = find_first_zero_bit(window->used, window->nr_slots);
@@ -110,7 +110,7 @@ struct iommu_msi_slot *iommu_msi_slot_get(struct iommu_msi_window *window,
 	slot->window = window;
 	slot->phys = phys;
 	slot->index = index;
-	slot->refs = 1;
+	refcount_set(&slot->refs, 1);
 	if (xa_insert(&window->slots, key, slot, GFP_KERNEL)) {
 		kfree(slot);
 		slot = ERR_PTR(-ENOMEM);
@@ -123,24 +123,26 @@ out_unlock:
 	return slot;
 }
 
+/*
+ * The last reference goes under the windows lock, so a lookup in
+ * iommu_msi_slot_get() never finds a slot on its way out; the others take
+ * no lock, since MSI set-up and release take and drop them all the time.
+ */
 void iommu_msi_slot_put(struct iommu_msi_slot *slot)
 {
 	struct iommu_msi_window *window = slot->window;
 
-	mutex_lock(&iommu_msi_windows_lock);
-	if (!--slot->refs) {
-		xa_erase(&window->slots, slot->phys >> window->shift);
-		__clear_bit(slot->index, window->used);
-		kfree(slot);
-		window_put_locked(window);
-	}
+	if (!refcount_dec_and_mutex_lock(&slot->refs, &iommu_msi_windows_lock))
+		return;
+	xa_erase(&window->slots, slot->phys >> window->shift);
+	__clear_bit(slot->index, window->used);
+	kfree(slot);
+	window_put_locked(window);
 	mutex_unlock(&iommu_msi_windows_lock);
 }
 
 /* One more holder of @slot, which already has one. */
 void iommu_msi_slot_hold(struct iommu_msi_slot *slot)
 {
-	mutex_lock(&iommu_msi_windows_lock);
-	slot->refs++;
-	mutex_unlock(&iommu_msi_windows_lock);
+	refcount_inc(&slot->refs);
 }

@@ -13,6 +13,13 @@
  * also stored in the msi_desc, so composing a message needs no lock and
  * no lookup.
  *
+ * A doorbell that loses its last user stays mapped for iommu_msi_idle_ms,
+ * because VMMs disable and enable MSIs as often as guests program them.
+ * It is unmapped earlier when its slot or IOVA is needed for another
+ * doorbell, when a device hands it over to another domain, and when the
+ * domain goes: no IOVA ever serves two doorbells, and none stays mapped
+ * once something else needs it.
+ *
  * Lock order: the MSI descriptor mutex and irq_domain mutexes (callers of
  * prepare and release), then the device's iommu_group mutex, then a
  * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock is
@@ -27,6 +34,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/msi.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -40,6 +48,14 @@
 LIST_HEAD(iommu_msi_cookies);
 /* Guards the list above, for debugfs (see the lock order above). */
 DEFINE_MUTEX(iommu_msi_cookies_lock);
+
+/* How long an unused doorbell stays mapped; 0 unmaps it at once. */
+VISIBLE_IF_KUNIT unsigned int iommu_msi_idle_ms = 1000;
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_idle_ms);
+module_param_named(idle_ms, iommu_msi_idle_ms, uint, 0644);
+MODULE_PARM_DESC(idle_ms, "Milliseconds an MSI doorbell no MSI uses stays mapped");
+
+static void cookie_reclaim_work(struct work_struct *work);
 
 static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
 					     const void *owner)
@@ -60,6 +76,7 @@ static struct iommu_msi_cookie *cookie_alloc(struct iommu_domain *domain,
 	xa_init(&cookie->doorbells);
 	INIT_LIST_HEAD(&cookie->hw_regions);
 	INIT_LIST_HEAD(&cookie->node);
+	INIT_DELAYED_WORK(&cookie->reclaim, cookie_reclaim_work);
 	cookie->domain = domain;
 	cookie->owner = owner;
 	return cookie;
@@ -298,6 +315,85 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 }
 
 /*
+ * Unmap the doorbells of @cookie that no MSI uses, and free them. Returns
+ * how many went. Their references to the cookie are dropped here: the
+ * caller holds another (its domain's, or the reclaim work's).
+ */
+static unsigned int cookie_reclaim_locked(struct iommu_msi_cookie *cookie)
+{
+	struct iommu_msi_doorbell *db;
+	unsigned long index;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&cookie->lock);
+	if (!cookie->domain)
+		return 0;
+	xa_for_each(&cookie->doorbells, index, db) {
+		if (db->users || !doorbell_unmap(db, NULL))
+			continue;
+		xa_erase(&cookie->doorbells, index);
+		kfree(db);
+		kref_put(&cookie->ref, cookie_free);
+		n++;
+	}
+	return n;
+}
+
+static void cookie_reclaim_work(struct work_struct *work)
+{
+	struct iommu_msi_cookie *cookie =
+		container_of(to_delayed_work(work), struct iommu_msi_cookie,
+			     reclaim);
+
+	mutex_lock(&cookie->lock);
+	cookie_reclaim_locked(cookie);
+	mutex_unlock(&cookie->lock);
+	kref_put(&cookie->ref, cookie_free);	/* the work's own */
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * iommu_msi_cookie_reclaim() - unmap the doorbells no MSI uses now
+ * @cookie: a live cookie
+ *
+ * What the delayed reclaim does when iommu_msi_idle_ms have passed.
+ *
+ * Context: process context, may sleep; not under @cookie's mutex.
+ */
+void iommu_msi_cookie_reclaim(struct iommu_msi_cookie *cookie)
+{
+	mutex_lock(&cookie->lock);
+	cookie_reclaim_locked(cookie);
+	mutex_unlock(&cookie->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_cookie_reclaim);
+#endif
+
+/*
+ * @window is full: reclaim the unused doorbells of the other cookies that
+ * share it. @self's mutex is held, so theirs, and the list's, are only
+ * tried: one that is busy is left to its delayed reclaim.
+ */
+static bool iommu_msi_reclaim_window(struct iommu_msi_window *window,
+				     struct iommu_msi_cookie *self)
+{
+	struct iommu_msi_cookie *cookie;
+	unsigned int n = 0;
+
+	if (!mutex_trylock(&iommu_msi_cookies_lock))
+		return false;
+	list_for_each_entry(cookie, &iommu_msi_cookies, node) {
+		if (cookie == self || cookie->window != window ||
+		    !mutex_trylock(&cookie->lock))
+			continue;
+		n += cookie_reclaim_locked(cookie);
+		mutex_unlock(&cookie->lock);
+	}
+	mutex_unlock(&iommu_msi_cookies_lock);
+	return n;
+}
+
+/*
  * Map the doorbell page @page in @cookie's domain for a first user: at its
  * window slot, or at a fresh allocator IOVA.
  */
@@ -317,6 +413,10 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	if (cookie->dma_ops) {
 		db->iova = cookie->dma_ops->alloc(cookie->domain, dev, granule,
 						  limit);
+		/* Unused doorbells give their IOVAs back first. */
+		if (!db->iova && cookie_reclaim_locked(cookie))
+			db->iova = cookie->dma_ops->alloc(cookie->domain, dev,
+							  granule, limit);
 		if (!db->iova) {
 			iommu_msi_err(dev, "no IOVA left for MSI doorbell %pa\n",
 				      &page);
@@ -325,6 +425,10 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 		}
 	} else {
 		db->slot = iommu_msi_slot_get(cookie->window, page);
+		if (PTR_ERR_OR_ZERO(db->slot) == -ENOSPC &&
+		    (cookie_reclaim_locked(cookie) ||
+		     iommu_msi_reclaim_window(cookie->window, cookie)))
+			db->slot = iommu_msi_slot_get(cookie->window, page);
 		if (IS_ERR(db->slot)) {
 			ret = PTR_ERR(db->slot);
 			if (ret == -ENOSPC)
@@ -393,15 +497,27 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 	return db;
 }
 
-/* Drop one user; the last one unmaps the page and frees the bookkeeping. */
-void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
+/*
+ * Drop one user. The last one leaves the doorbell mapped, and unused, for
+ * iommu_msi_idle_ms, unless @now: then it unmaps the page at once.
+ */
+static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev,
+			 bool now)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
+	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
 	bool gone;
 
 	mutex_lock(&cookie->lock);
 	gone = !--db->users;
-	if (gone && db->mapped) {
+	if (gone && db->mapped && !now && idle_ms && cookie->domain) {
+		trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
+		/* The work holds the cookie while it is queued. */
+		if (queue_delayed_work(system_wq, &cookie->reclaim,
+				       msecs_to_jiffies(idle_ms)))
+			kref_get(&cookie->ref);
+		gone = false;
+	} else if (gone && db->mapped) {
 		if (doorbell_unmap(db, dev))
 			xa_erase(&cookie->doorbells, db->phys >> PAGE_SHIFT);
 		else
@@ -413,6 +529,18 @@ void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 		kfree(db);
 		kref_put(&cookie->ref, cookie_free);
 	}
+}
+
+/* Drop one user; the last one leaves the doorbell mapped for a while. */
+void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
+{
+	doorbell_put(db, dev, false);
+}
+
+/* Drop one user; the last one unmaps the page and frees the bookkeeping. */
+void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev)
+{
+	doorbell_put(db, dev, true);
 }
 
 /* Only devices in an IOMMU group get here, and they all have dev->iommu. */
@@ -755,10 +883,11 @@ void iommu_msi_compose(const struct msi_desc *desc, struct msi_msg *msg)
 
 	if (!shift)
 		return;
+	/* The granule is at most 2^31: the offset is in address_lo. */
 	addr = (u64)desc->iommu_msi_iova << shift;
-	addr |= msg->address_lo & GENMASK(shift - 1, 0);
 	msg->address_hi = upper_32_bits(addr);
-	msg->address_lo = lower_32_bits(addr);
+	msg->address_lo = lower_32_bits(addr) |
+			  (msg->address_lo & ((1U << shift) - 1));
 }
 EXPORT_SYMBOL_GPL(iommu_msi_compose);
 
@@ -837,6 +966,9 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 		return;
 	domain->msi_cookie = NULL;
 
+	/* Everything goes now; a reclaim queued later finds no domain. */
+	if (cancel_delayed_work_sync(&cookie->reclaim))
+		kref_put(&cookie->ref, cookie_free);
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {
 		xa_erase(&cookie->doorbells, index);

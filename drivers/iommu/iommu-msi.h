@@ -13,6 +13,8 @@
 #include <linux/list.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 struct device;
@@ -48,7 +50,8 @@ struct iommu_msi_slot {
 	struct iommu_msi_window	*window;
 	phys_addr_t		phys;
 	unsigned long		index;
-	unsigned int		refs;		/* doorbells + bindings */
+	/* Doorbells + bindings; drops to 0 only under the windows lock. */
+	refcount_t		refs;
 };
 
 /* A doorbell page mapped in one cookie's domain. */
@@ -96,6 +99,8 @@ struct iommu_msi_cookie {
 	dma_addr_t		base;
 	size_t			size;
 	struct iommu_msi_window	*window;	/* once the granule is known */
+	/* Unmaps the doorbells no MSI has used for iommu_msi_idle_ms. */
+	struct delayed_work	reclaim;
 };
 
 static inline size_t iommu_msi_shift_size(unsigned int shift)
@@ -138,6 +143,7 @@ struct iommu_msi_doorbell *
 iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 		       phys_addr_t page, u64 limit);
 void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev);
+void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev);
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
 
 /*
@@ -180,6 +186,8 @@ void iommu_msi_group_unlock(struct iommu_group *group);
 bool iommu_msi_domain_blocks(struct device *dev, struct iommu_domain *domain);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+extern unsigned int iommu_msi_idle_ms;
+void iommu_msi_cookie_reclaim(struct iommu_msi_cookie *cookie);
 int iommu_msi_domain_prepare(struct iommu_domain *domain,
 			     struct msi_desc *desc, phys_addr_t doorbell,
 			     u64 limit);

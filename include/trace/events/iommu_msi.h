@@ -45,6 +45,13 @@ DEFINE_EVENT(iommu_msi_doorbell, iommu_msi_unmap,
 	TP_ARGS(dev, phys, iova, users)
 );
 
+/* The last user went; the doorbell stays mapped until it is reclaimed. */
+DEFINE_EVENT(iommu_msi_doorbell, iommu_msi_idle,
+	TP_PROTO(struct device *dev, phys_addr_t phys, dma_addr_t iova,
+		 unsigned int users),
+	TP_ARGS(dev, phys, iova, users)
+);
+
 TRACE_EVENT(iommu_msi_prepare_fail,
 	TP_PROTO(struct device *dev, phys_addr_t phys, dma_addr_t iova,
 		 unsigned int users, int err),

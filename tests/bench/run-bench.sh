@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: boot our kernel and stock 6.12 (same config) under QEMU with
+# -icount shift=0,sleep=off and one CPU, RUNS times each, alternating, with
+# tests/bench/bench.c as /init, and print per measurement the median, the
+# spread ((max - min) / median) and the ratio ours / stock.
+#
+#   run-bench.sh <ours objdir> <stock objdir> <bench binary> <outdir>
+set -euo pipefail
+
+OURS=$1 STOCK=$2 BIN=$3 OUT=$4
+RUNS=${RUNS:-5}
+TIMEOUT=${TIMEOUT:-900}
+
+mkdir -p "$OUT"
+rm -rf "$OUT/root"
+mkdir -p "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/dev"
+cp "$BIN" "$OUT/root/init"
+(cd "$OUT/root" && find . | cpio -o -H newc --quiet) > "$OUT/initramfs.cpio"
+[ -f "$OUT/nvme.img" ] || truncate -s 16M "$OUT/nvme.img"
+
+boot() {
+	local kobj=$1 log=$2
+	timeout "$TIMEOUT" qemu-system-aarch64 \
+		-machine virt,gic-version=3,iommu=smmuv3 -cpu max,pauth-impdef=on \
+		-smp 1 -m 1024 -icount shift=0,sleep=off \
+		-display none -monitor none -serial stdio -no-reboot -nic none \
+		-kernel "$kobj/arch/arm64/boot/Image" -initrd "$OUT/initramfs.cpio" \
+		-append "console=ttyAMA0 panic=-1 nvme.write_queues=16" \
+		-device edu \
+		-drive file="$OUT/nvme.img",if=none,id=nvme,format=raw \
+		-device nvme,drive=nvme,serial=bench \
+		< /dev/null > "$log" 2>&1 || true
+	if ! grep -aq '^BENCH-DONE' "$log"; then
+		echo "bench: $log did not finish:" >&2
+		grep -a -m5 -E 'BENCH-ERROR|Kernel panic|Oops|WARNING' "$log" >&2 || tail -5 "$log" >&2
+		exit 1
+	fi
+}
+
+for i in $(seq 1 "$RUNS"); do
+	echo "bench: run $i/$RUNS: ours, then stock"
+	boot "$OURS" "$OUT/ours-$i.log"
+	boot "$STOCK" "$OUT/stock-$i.log"
+done
+
+python3 - "$OUT" "$RUNS" <<'EOT'
+import statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+
+def read(kind):
+    vals, units, order = {}, {}, []
+    for i in range(1, runs + 1):
+        for line in open(f'{out}/{kind}-{i}.log', errors='replace'):
+            f = line.strip().split()
+            if len(f) == 4 and f[0] == 'BENCH':
+                if f[1] not in vals:
+                    order.append(f[1])
+                vals.setdefault(f[1], []).append(int(f[2]))
+                units[f[1]] = f[3]
+    return vals, units, order
+
+ours, units, order = read('ours')
+stock, _, _ = read('stock')
+
+def spread(v):
+    m = statistics.median(v)
+    return 100.0 * (max(v) - min(v)) / m if m else 0.0
+
+rows = [('measurement', 'unit', 'ours', 'spread', 'stock', 'spread', 'ours/stock')]
+for k in order:
+    o, s = ours[k], stock.get(k, [])
+    om = statistics.median(o)
+    sm = statistics.median(s) if s else 0
+    rows.append((k, units[k], f'{om:.0f}', f'{spread(o):.1f}%',
+                 f'{sm:.0f}' if s else '-', f'{spread(s):.1f}%' if s else '-',
+                 f'{om / sm:.3f}' if sm else '-'))
+w = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+with open(f'{out}/table.txt', 'w') as t:
+    for r in rows:
+        line = '  '.join(x.ljust(w[c]) if c < 2 else x.rjust(w[c])
+                         for c, x in enumerate(r))
+        print(line)
+        t.write(line + '\n')
+print(f'bench: {runs} runs per kernel under -icount shift=0,sleep=off; '
+      f'guest ns count instructions; table in {out}/table.txt')
+EOT
