@@ -23,6 +23,7 @@
 
 #include "debugfs_msi.h"
 #include "doorbell.h"
+#include "msi_test.h"
 #include "pci.h"
 #include "platform.h"
 #include "util.h"
@@ -375,12 +376,8 @@ TEST_F(dma_api, read)
  */
 TEST_F(dma_api, doorbell)
 {
-	bool ok;
-
-	ok = doorbell_verify(self->k.bdf, self->e.translated, NULL, self->msg,
-			     sizeof(self->msg));
-	TH_LOG("%s%s", ok ? "" : "FAILED: ", self->msg);
-	EXPECT_TRUE(ok);
+	EXPECT_CHECK(doorbell_verify(self->k.bdf, self->e.translated, NULL,
+				     self->msg, sizeof(self->msg)), self->msg);
 }
 
 /*
@@ -412,8 +409,7 @@ TEST_F(dma_api, debugfs)
 		ok = no_dma_cookie_lists(&l, self->e.db->pa, self->msg,
 					 sizeof(self->msg));
 	msi_listing_free(&l);
-	TH_LOG("%s%s", ok ? "" : "FAILED: ", self->msg);
-	EXPECT_TRUE(ok);
+	EXPECT_CHECK(ok, self->msg);
 }
 
 TEST_HARNESS_MAIN

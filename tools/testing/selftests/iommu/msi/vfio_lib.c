@@ -111,8 +111,11 @@ static void unsafe_restore(struct msi_vfio *v)
 	}
 }
 
-/* Bind, and attach to the IOMMU: type1 container or iommufd IOAS. */
-static int backend_open(struct msi_vfio *v, bool isolated)
+/*
+ * Bind, and attach to the IOMMU: type1 container, or (if attach) a new
+ * iommufd IOAS.
+ */
+static int backend_open(struct msi_vfio *v, bool isolated, bool attach)
 {
 	int ret;
 
@@ -141,7 +144,7 @@ static int backend_open(struct msi_vfio *v, bool isolated)
 			msi_log("%s accepted after allow_unsafe_interrupts=Y",
 				msi_vfio_gate(v->backend));
 	}
-	if (ret || v->backend == MSI_TYPE1)
+	if (ret || v->backend == MSI_TYPE1 || !attach)
 		return ret;
 
 	v->ic.iommufd = v->x.iommufd;
@@ -151,11 +154,9 @@ static int backend_open(struct msi_vfio *v, bool isolated)
 	return ret;
 }
 
-int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
-		  const char *bdf, bool isolated)
+static void msi_vfio_init(struct msi_vfio *v, enum msi_backend backend,
+			  const char *bdf)
 {
-	int ret, fd;
-
 	memset(v, 0, sizeof(*v));
 	v->backend = backend;
 	v->t.container = -1;
@@ -170,8 +171,27 @@ int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
 		v->ops = (struct dma_ops){ type1_map, type1_unmap, &v->t };
 	else
 		v->ops = (struct dma_ops){ ioas_map, ioas_unmap, &v->ic };
+}
 
-	ret = backend_open(v, isolated);
+/* The device fd, memory decode and bus mastering on, an edu. */
+static int device_open(struct msi_vfio *v)
+{
+	int ret, fd;
+
+	fd = v->backend == MSI_TYPE1 ? type1_device_fd(&v->t) : v->x.devfd;
+	if (fd < 0)
+		return fd;
+	ret = vfio_dev_init(&v->d, fd, v->bdf);
+	return ret ? ret : edu_check_id(&v->d);
+}
+
+int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
+		  const char *bdf, bool isolated)
+{
+	int ret;
+
+	msi_vfio_init(v, backend, bdf);
+	ret = backend_open(v, isolated, true);
 	if (ret)
 		goto fail;
 	v->buf = anon_alloc(DMA_BUF_SIZE);
@@ -188,18 +208,24 @@ int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
 		v->buf = NULL;
 		goto fail;
 	}
-	fd = backend == MSI_TYPE1 ? type1_device_fd(&v->t) : v->x.devfd;
-	if (fd < 0) {
-		ret = fd;
-		goto fail;
-	}
-	ret = vfio_dev_init(&v->d, fd, bdf);
-	if (!ret)
-		ret = edu_check_id(&v->d);
+	ret = device_open(v);
 	if (!ret)
 		return 0;
 fail:
 	msi_vfio_close(v);
+	return ret;
+}
+
+int msi_vfio_bind(struct msi_vfio *v, const char *bdf, bool isolated)
+{
+	int ret;
+
+	msi_vfio_init(v, MSI_IOMMUFD, bdf);
+	ret = backend_open(v, isolated, false);
+	if (!ret)
+		ret = device_open(v);
+	if (ret)
+		msi_vfio_close(v);
 	return ret;
 }
 

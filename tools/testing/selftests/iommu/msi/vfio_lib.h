@@ -51,6 +51,11 @@ struct msi_vfio {
  */
 int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
 		  const char *bdf, bool isolated);
+/*
+ * iommufd only, and stop before the attach: the device is bound to
+ * /dev/iommu with its fd set up, in no IOAS, no DMA buffer mapped.
+ */
+int msi_vfio_bind(struct msi_vfio *v, const char *bdf, bool isolated);
 void msi_vfio_close(struct msi_vfio *v);
 const char *msi_backend_name(enum msi_backend backend);
 /* The ioctl that refuses a device whose MSIs are not isolated. */

@@ -26,6 +26,7 @@
 #include "doorbell.h"
 #include "edu.h"
 #include "fail_nth.h"
+#include "msi_test.h"
 #include "pci.h"
 #include "platform.h"
 #include "util.h"
@@ -46,25 +47,6 @@
  * Logs what a check of vfio_lib.c saw, then expects it to hold: the
  * message is there on success too.
  */
-/*
- * TH_LOG() through a buffer of LOG_LEN bytes, for formats too long for
- * the line of TH_LOG() itself.
- */
-#define LOG_LEN			2048
-#define LOG_MSG(buf, ...) do {						\
-		char *log_buf = (buf);					\
-									\
-		snprintf(log_buf, LOG_LEN, __VA_ARGS__);		\
-		TH_LOG("%s", log_buf);					\
-	} while (0)
-
-#define EXPECT_CHECK(check, msg) do {					\
-		bool check_held = (check);				\
-									\
-		TH_LOG("%s%s", check_held ? "" : "FAILED: ", msg);	\
-		EXPECT_TRUE(check_held);				\
-	} while (0)
-
 FIXTURE(vfio_msi) {
 	char bdf[BDF_LEN];
 	struct msi_expect e;
