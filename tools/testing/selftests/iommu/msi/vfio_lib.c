@@ -23,6 +23,10 @@
 #define DMA_POISON		0xa5
 #define BAD_PAGE		0x1000ULL
 #define BAD_AFTER_MSIS		50
+/* A doorbell no MSI uses stays mapped this long, on lazy kernels. */
+#define IDLE_MS_PARAM		"/sys/module/iommu_msi/parameters/idle_ms"
+#define IDLE_SLACK_MS		1000
+#define IDLE_POLL_MS		50
 
 /* Larger edu transfers crash QEMU 7.2; stay well inside its buffer. */
 static_assert(EDU_DEV_BUF_SIZE / 2 >= DMA_XFER_LEN, "edu DMA too large");
@@ -612,18 +616,44 @@ bool vt_debugfs_on(struct vfio_dev *d, const struct msi_expect *e,
 	return ok;
 }
 
+/* How long a doorbell no MSI uses may stay mapped (lazy unmap), in ms. */
+static unsigned int idle_ms(void)
+{
+	char buf[32];
+
+	if (read_text(IDLE_MS_PARAM, buf, sizeof(buf)) < 0)
+		return 0;
+	return (unsigned int)strtoul(buf, NULL, 10);
+}
+
 bool vt_debugfs_off(const struct msi_expect *e, char *msg, size_t len)
 {
+	unsigned int idle = idle_ms();
+	uint64_t start = now_ms(), waited;
 	struct msi_listing l;
+	size_t used;
 	bool ok;
 
 	if (!e->db) {
 		snprintf(msg, len, "no doorbell in the device tree");
 		return false;
 	}
-	if (read_listing("after MSI disable", &l, msg, len))
-		return false;
-	ok = none_lists(&l, e->db->pa, msg, len);
-	msi_listing_free(&l);
+	for (;;) {
+		if (read_listing("after MSI disable", &l, msg, len))
+			return false;
+		ok = none_lists(&l, e->db->pa, msg, len);
+		msi_listing_free(&l);
+		waited = now_ms() - start;
+		if (ok || waited > idle + IDLE_SLACK_MS)
+			break;
+		/* A kernel that unmaps lazily keeps it idle_ms. */
+		sleep_ms(IDLE_POLL_MS);
+	}
+	used = strlen(msg);
+	if (idle && used < len)
+		snprintf(msg + used, len - used,
+			 " (%s %llu ms after MSI disable; iommu_msi.idle_ms=%u)",
+			 ok ? "gone" : "still there", (unsigned long long)waited,
+			 idle);
 	return ok;
 }

@@ -107,7 +107,11 @@ bool msi_debugfs_present(void);
  */
 bool vt_debugfs_on(struct vfio_dev *d, const struct msi_expect *e,
 		   bool any_cookie, char *msg, size_t len);
-/* After MSI is off: no UNMANAGED cookie lists the doorbell page. */
+/*
+ * After MSI is off: no UNMANAGED cookie lists the doorbell page.  Where
+ * the kernel keeps an unused doorbell mapped for a while
+ * (iommu_msi.idle_ms), within that time and a second.
+ */
 bool vt_debugfs_off(const struct msi_expect *e, char *msg, size_t len);
 
 #endif

@@ -686,23 +686,27 @@ static bool nothing_left(const struct msi_expect *e, char *msg, size_t len)
 }
 
 struct sweep {
-	unsigned int n;		/* the last position tried */
+	unsigned int n;		/* the first position past the step */
 	unsigned int failed;	/* the step returned an error */
-	unsigned int bad;	/* the follow-up did not work */
+	unsigned int absorbed;	/* it failed inside, and the step worked */
+	unsigned int bad;	/* something did not work, see first_bad */
 	bool ended;		/* a step made fewer allocations than n */
 	char first_bad[2 * MSG_LEN];
 };
 
 /*
  * MSI enable with its n-th slab allocation failing, n = 1, 2, ... until the
- * enable makes fewer: each failure must leave no doorbell behind, and the
- * next, unhindered enable must deliver its MSI.
+ * enable makes fewer.  A failure the enable returns must leave no doorbell
+ * behind; with fire_absorbed, one the kernel absorbs (a retry, a fallback)
+ * must leave MSI working; either way the next, unhindered enable must
+ * deliver its MSI.
  */
 static void sweep_msi_enable(struct vfio_dev *d, const struct msi_expect *e,
-			     struct sweep *s)
+			     bool fire_absorbed, struct sweep *s)
 {
 	char msg[MSG_LEN];
 	bool injected = true;
+	unsigned int got;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -718,6 +722,14 @@ static void sweep_msi_enable(struct vfio_dev *d, const struct msi_expect *e,
 				snprintf(s->first_bad, sizeof(s->first_bad),
 					 "after a failure at allocation %u: %s",
 					 s->n, msg);
+		} else if (injected) {
+			s->absorbed++;
+			if (fire_absorbed &&
+			    (edu_fire_msis(d, 1, &got) || got != 1) &&
+			    !s->bad++)
+				snprintf(s->first_bad, sizeof(s->first_bad),
+					 "allocation %u failed, the enable worked, its MSI was lost",
+					 s->n);
 		}
 		vfio_dev_msi_disable(d);
 		ret = one_msi(d);
@@ -733,8 +745,9 @@ static void sweep_msi_enable(struct vfio_dev *d, const struct msi_expect *e,
 
 /*
  * The open (bind + type1 attach or iommufd attach) with its n-th slab
- * allocation under func failing, n = 1, 2, ... until none fails: each
- * failure must reach userspace and leave the device free to open again.
+ * allocation under the filter's function failing, n = 1, 2, ... until
+ * none fails: a failure the open returns must leave the device free to
+ * open again, one the kernel absorbs must leave it working.
  */
 static void sweep_open(struct msi_vfio *v, const struct msi_expect *e,
 		       const char *bdf, struct sweep *s)
@@ -752,12 +765,18 @@ static void sweep_open(struct msi_vfio *v, const struct msi_expect *e,
 		injected = fail_nth_disarm();
 		if (ret)
 			s->failed++;
+		if (!ret && injected) {
+			s->absorbed++;
+			ret = one_msi(&v->d);
+			if (ret && !s->bad++)
+				snprintf(s->first_bad, sizeof(s->first_bad),
+					 "allocation %u failed, the open worked, then: %s",
+					 s->n, ret == -ENODATA ? "MSI lost" :
+					 last_error());
+			ret = 0;
+		}
 		if (!ret)
 			msi_vfio_close(v);
-		if (injected && !ret && !s->bad++)
-			snprintf(s->first_bad, sizeof(s->first_bad),
-				 "allocation %u failed, the open succeeded",
-				 s->n);
 		ret = msi_vfio_open(v, backend, bdf, e->isolated);
 		if (!ret) {
 			ret = one_msi(&v->d);
@@ -775,12 +794,38 @@ static void sweep_open(struct msi_vfio *v, const struct msi_expect *e,
 }
 
 /*
+ * What a sweep did, and that it ended, that the step returned some of the
+ * failures to userspace and that nothing went wrong.
+ */
+static void sweep_expect(struct __test_metadata *_metadata, char *log,
+			 const char *step, const char *where,
+			 const struct sweep *s)
+{
+	LOG_MSG(log,
+		"%s: each of the %u slab allocations %s failed once (allocation %u is past the path): %u returned to userspace, %u absorbed, %u follow-up(s) bad%s%s",
+		step, s->n - 1, where, s->n, s->failed, s->absorbed, s->bad,
+		s->bad ? "; first: " : "", s->first_bad);
+	EXPECT_TRUE(s->ended && s->n > 1)
+		TH_LOG("%s: the sweep did not end after one injected failure at least",
+		       step);
+	EXPECT_LT(0u, s->failed)
+		TH_LOG("%s: no failure reached userspace", step);
+	EXPECT_EQ(0u, s->bad);
+}
+
+/*
  * Fail-nth sweeps (as iommufd_fail_nth does): the slab allocations of the
  * framework's window reserve at attach and of its doorbell prepare at MSI
  * enable fail one at a time, then every slab allocation of an MSI enable
- * but those of /proc/irq (genirq ignores a /proc/irq entry it could not
- * create and WARNs when it removes it).  Every failure reaches userspace,
- * leaves nothing mapped, and the next attempt works.
+ * but those of /proc/irq.  After each failure nothing is left mapped and
+ * the next attempt works; where the kernel absorbs a failure in the
+ * framework, the attach or the MSI works.
+ *
+ * Outside the framework genirq has two known gaps, so the last sweep
+ * fires no MSI after an absorbed failure and avoids /proc/irq: it ignores
+ * a /proc/irq entry it could not create (and WARNs when it removes it),
+ * and irq_domain_set_mapping() ignores a failed radix tree insert, after
+ * which the MSI arrives as an "Unexpected interrupt" (GICv3 WARNs).
  */
 TEST_F_TIMEOUT(vfio_msi, failslab, 600)
 {
@@ -794,40 +839,24 @@ TEST_F_TIMEOUT(vfio_msi, failslab, 600)
 		TH_LOG("%s", last_error());
 	sweep_open(&self->v, &self->e, self->bdf, &s);
 	fail_nth_unfilter();
-	LOG_MSG(self->log,
-		"reserve: %u allocation(s) under iommu_msi_cookie_create_window() failed in turn: %u open(s) failed, %u follow-up(s) bad%s%s",
-		s.n - 1, s.failed, s.bad, s.bad ? "; first: " : "",
-		s.first_bad);
-	EXPECT_TRUE(s.ended && s.n > 1)
-		TH_LOG("reserve: no allocation under iommu_msi_cookie_create_window() failed");
-	EXPECT_EQ(s.n - 1, s.failed) TH_LOG("reserve: a failure did not reach userspace");
-	EXPECT_EQ(0u, s.bad);
+	sweep_expect(_metadata, self->log, "reserve",
+		     "under iommu_msi_cookie_create_window() of an open", &s);
 	ASSERT_GE(self->v.d.fd, 0) TH_LOG("reopen: %s", last_error());
 
 	ASSERT_EQ(0, fail_nth_require("iommu_msi_prepare"))
 		TH_LOG("%s", last_error());
-	sweep_msi_enable(&self->v.d, &self->e, &s);
+	sweep_msi_enable(&self->v.d, &self->e, true, &s);
 	fail_nth_unfilter();
-	LOG_MSG(self->log,
-		"prepare: %u allocation(s) under iommu_msi_prepare() failed in turn: %u enable(s) failed, %u follow-up(s) bad%s%s",
-		s.n - 1, s.failed, s.bad, s.bad ? "; first: " : "",
-		s.first_bad);
-	EXPECT_TRUE(s.ended && s.n > 1)
-		TH_LOG("prepare: no allocation under iommu_msi_prepare() failed");
-	EXPECT_EQ(s.n - 1, s.failed) TH_LOG("prepare: a failure did not reach userspace");
-	EXPECT_EQ(0u, s.bad);
+	sweep_expect(_metadata, self->log, "prepare",
+		     "under iommu_msi_prepare() of an MSI enable", &s);
 
 	ASSERT_EQ(0, fail_nth_reject("register_irq_proc"))
 		TH_LOG("%s", last_error());
-	sweep_msi_enable(&self->v.d, &self->e, &s);
+	sweep_msi_enable(&self->v.d, &self->e, false, &s);
 	fail_nth_unfilter();
 	fail_nth_close();
-	LOG_MSG(self->log,
-		"enable: each of the %u slab allocations of an MSI enable (but /proc/irq's) failed once (allocation %u is past the path): %u enable(s) failed, %u follow-up(s) bad%s%s",
-		s.n - 1, s.n, s.failed, s.bad, s.bad ? "; first: " : "",
-		s.first_bad);
-	EXPECT_TRUE(s.ended && s.n > 1);
-	EXPECT_EQ(0u, s.bad);
+	sweep_expect(_metadata, self->log, "enable",
+		     "of an MSI enable (but /proc/irq's)", &s);
 }
 
 TEST_HARNESS_MAIN
