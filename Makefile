@@ -10,6 +10,13 @@ NEG_TREE     := $(BUILD)/linux-negative
 CROSS        := aarch64-linux-gnu-
 PPC_CROSS    := powerpc-linux-gnu-
 E2E_CONFIG   := $(CURDIR)/configs/e2e-arm64.config
+# The test kernel: e2e + iommufd selftest options + KUnit built in (off).
+TEST_CONFIG  := $(BUILD)/test-arm64.config
+TEST_FRAGS   := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config \
+		$(CURDIR)/configs/kunit-builtin.config
+# make bench: ours and stock from this one.
+BENCH_CONFIG := $(BUILD)/bench-arm64.config
+BENCH_FRAGS  := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config
 LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
 PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
 DEBUG_CONFIG := $(CURDIR)/configs/debug.config
@@ -37,6 +44,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
+	kunit-debug kernel-bench \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
 	series series-check series-shipped bench kunit-bench \
@@ -85,7 +93,8 @@ export-check:
 
 kernel: tree
 	@echo "kernel: building $(BUILD)/arm64"
-	@$(KBUILD) $(TREE) $(BUILD)/arm64 $(E2E_CONFIG) Image
+	@mkdir -p $(BUILD) && cat $(TEST_FRAGS) > $(TEST_CONFIG)
+	@$(KBUILD) $(TREE) $(BUILD)/arm64 $(TEST_CONFIG) Image
 
 kernel-ppc: tree
 	@echo "kernel: building $(BUILD)/ppce500"
@@ -95,7 +104,8 @@ kernel-layerscape: tree
 	@echo "kernel: building $(BUILD)/arm64-layerscape"
 	@$(KBUILD) $(TREE) $(BUILD)/arm64-layerscape $(LS_CONFIG) Image
 
-kernels: kernel kernel-ppc kernel-layerscape
+# What make test builds; build-only Layerscape coverage is its own target.
+kernels: kernel kernel-ppc
 
 # The e2e kernel with the hardening tools of configs/debug.config.
 kernel-debug: tree
@@ -117,17 +127,24 @@ e2e-pages: kernel-64k kernel-16k guest
 kernel-stock: tree
 	@scripts/tree.sh stock $(STOCK_TREE)
 	@echo "kernel: building $(BUILD)/arm64-stock (unmodified base)"
-	@$(KBUILD) $(STOCK_TREE) $(BUILD)/arm64-stock $(E2E_CONFIG) Image
+	@mkdir -p $(BUILD) && cat $(BENCH_FRAGS) > $(BENCH_CONFIG)
+	@$(KBUILD) $(STOCK_TREE) $(BUILD)/arm64-stock $(BENCH_CONFIG) Image
+
+# Ours from the stock kernel's config, for make bench.
+kernel-bench: tree
+	@mkdir -p $(BUILD) && cat $(BENCH_FRAGS) > $(BENCH_CONFIG)
+	@echo "kernel: building $(BUILD)/arm64-bench (the config of arm64-stock)"
+	@$(KBUILD) $(TREE) $(BUILD)/arm64-bench $(BENCH_CONFIG) Image
 
 # Side by side, ours against stock from the same config: see tests/bench/.
-bench: kernel kernel-stock
+bench: kernel-bench kernel-stock
 	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
 		INSTALL_HDR_PATH=$(UAPI) headers_install
 	@mkdir -p $(BUILD)/bench
 	@$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -Wno-format-truncation \
 		-I$(UAPI)/include \
 		-o $(BUILD)/bench/bench tests/bench/bench.c
-	@tests/bench/run-bench.sh $(BUILD)/arm64 $(BUILD)/arm64-stock \
+	@tests/bench/run-bench.sh $(BUILD)/arm64-bench $(BUILD)/arm64-stock \
 		$(BUILD)/bench/bench $(BUILD)/bench
 	@$(MAKE) --no-print-directory kunit-bench
 
@@ -153,7 +170,13 @@ kernel-negative: tree
 	@echo "kernel: building $(BUILD)/ppce500-negative (doorbell translation broken)"
 	@$(PPC_KBUILD) $(NEG_TREE) $(BUILD)/ppce500-negative $(PPC_CONFIG) vmlinux
 
-kunit: tree
+# Our KUnit suites, built into the test kernel, run at boot.
+kunit: kernel
+	@scripts/kunit-boot.sh $(BUILD)/arm64 $(TREE) $(BUILD)/kunit-boot
+
+# The same suites in their own kernel, under KASAN, lockdep, atomic-sleep
+# checks and kmemleak (kunit/msi.kunitconfig): make test-debug.
+kunit-debug: tree
 	cd $(TREE) && ./tools/testing/kunit/kunit.py run --arch=arm64 \
 		--cross_compile=$(CROSS) --qemu_config=$(KUNIT_QEMU) \
 		--kunitconfig=$(KUNITCONFIG) --build_dir=$(BUILD)/kunit \
@@ -215,7 +238,7 @@ e2e-debug-negative: kernel-debug-negative guest
 
 # KUnit always runs with the same tools (kunit/msi.kunitconfig).
 test-debug: deps
-	@$(MAKE) --no-print-directory kunit
+	@$(MAKE) --no-print-directory kunit-debug
 	@$(MAKE) --no-print-directory e2e-debug
 
 # The series a maintainer applies (build/series/), and its per-patch check.
@@ -242,8 +265,8 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory series-shipped
-	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory kernels
+	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory docs
