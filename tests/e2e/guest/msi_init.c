@@ -335,6 +335,11 @@ static bool run_prog(const struct prog *p, int num, struct totals *sum)
 	printf("# selftests: iommu/msi: %s%s\n", p->argv[0] +
 	       strlen(SELFTESTS_DIR "/"), cmd);
 	fflush(stdout);
+	if (access(p->argv[0], X_OK)) {
+		snprintf(why, sizeof(why), "no program %s: %s", p->argv[0],
+			 strerror(errno));
+		goto verdict;
+	}
 	if (pipe(fds)) {
 		snprintf(why, sizeof(why), "pipe: %s", strerror(errno));
 		goto verdict;
