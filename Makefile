@@ -44,7 +44,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 
 .PHONY: all deps tree export export-check kernel kernel-ppc kernel-layerscape \
 	kernels kernel-stock kernel-negative kernel-debug kunit guest e2e \
-	kunit-debug kernel-bench \
+	kunit-debug kernel-bench iommufd-selftests iommufd-selftests-stock \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
 	series series-check series-shipped bench kunit-bench \
@@ -163,6 +163,16 @@ kunit-bench: tree
 		grep -a -o "bench: .*" $(BUILD)/kunit-bench/test.log; exit $$rc
 	@scripts/kunit-log-judge.sh $(BUILD)/kunit-bench/test.log
 
+# Upstream's iommufd selftests with our SW_MSI mock, on the test kernel.
+iommufd-selftests: kernel guest
+	@tests/iommufd/run.sh --ours $(BUILD)/arm64 $(TREE) $(UAPI)/include \
+		$(BUILD)/iommufd-selftests
+
+# The base tree's own iommufd selftests on stock 6.12, for comparison.
+iommufd-selftests-stock: kernel-stock guest
+	@tests/iommufd/run.sh $(BUILD)/arm64-stock $(STOCK_TREE) \
+		$(UAPI)/include $(BUILD)/iommufd-selftests-stock
+
 kernel-negative: tree
 	@scripts/tree.sh negative $(NEG_TREE) $(NEG_PATCH)
 	@echo "kernel: building $(BUILD)/arm64-negative (doorbell translation broken)"
@@ -268,6 +278,7 @@ test: deps
 	@$(MAKE) --no-print-directory kernels
 	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory iommufd-selftests
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory docs
 

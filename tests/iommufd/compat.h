@@ -14,7 +14,7 @@
 #define IOMMU_HW_INFO_TYPE_DEFAULT	0
 #define IOMMU_HW_INFO_FLAG_INPUT_TYPE	(1 << 0)
 #define in_data_type			out_data_type
-#define MOCK_FLAGS_DEVICE_PASID		(1 << 2)
+#define MOCK_FLAGS_DEVICE_PASID		0	/* 6.12 mocks no PASID */
 #define MOCK_PASID_WIDTH		20
 
 #endif
