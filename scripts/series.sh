@@ -25,7 +25,7 @@ TABLE=$REPO/patches/own-files
 # directories, so that ccache reuses the main builds' objects.
 CHECK=$REPO/build/sc
 KCONFIG_LINK=drivers/iommu/msi/Kconfig
-OWN_ROOTS="arch drivers include Documentation kernel lib scripts/coccinelle"
+OWN_ROOTS="arch drivers include Documentation kernel lib scripts/coccinelle tools/testing/selftests/iommu/msi"
 
 die() { echo "series: $*" >&2; exit 1; }
 
@@ -133,7 +133,7 @@ build() {
 }
 
 check() {
-	local tree=$CHECK/linux p f name new start step sections last lax fail= added=
+	local tree=$CHECK/linux p f name new start step sections last lax fail= added= ign
 	[ -f "$OUT/0000-cover-letter.txt" ] || die "no series: run 'make series'"
 	start=$(date +%s)
 	fresh_worktree "$tree"
@@ -154,10 +154,15 @@ check() {
 		# the real question below: does the entry cover each new file?
 		# TRACE_EVENT() layout is exempt, as in scripts/check.sh, and so
 		# are Fixes: IDs, which the base's history does not hold.
+		# Selftests are userspace code: kernel-only types and APIs do
+		# not apply there (as in scripts/check.sh).
+		ign=FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,UNKNOWN_COMMIT_ID
+		if ! grep '^+++ b/' "$p" | grep -qv '^+++ b/tools/testing/selftests/'; then
+			ign=$ign,PREFER_KERNEL_TYPES,VOLATILE,STRCPY,PREFER_DEFINED_ATTRIBUTE_MACRO
+			ign=$ign,SSCANF_TO_KSTRTO,CAMELCASE,NEW_TYPEDEFS
+		fi
 		if ! (cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl \
-		      --strict --quiet \
-		      --ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,UNKNOWN_COMMIT_ID \
-		      "$p"); then
+		      --strict --quiet --ignore "$ign" "$p"); then
 			fail="checkpatch --strict on $name"
 			break
 		fi
@@ -205,7 +210,7 @@ check() {
 # repo. Compared as git tree objects; build/linux must hold no unexported
 # edit (tree.sh export-check). Then checkpatch --strict on each patch.
 shipped() {
-	local tree=$REPO/build/linux-am idx p want got bad=0
+	local tree=$REPO/build/linux-am idx p want got bad=0 ign
 	[ -f "$OUT/0000-cover-letter.txt" ] || die "no series: run 'make series'"
 	fresh_worktree "$tree"
 	git -C "$tree" am -q --keep-cr "$OUT"/0*.patch ||
@@ -224,9 +229,13 @@ shipped() {
 		die "the tree make test builds (build/linux) is not the series applied to the base"
 	fi
 	for p in "$OUT"/0*.patch; do
+		ign=FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,UNKNOWN_COMMIT_ID
+		if ! grep '^+++ b/' "$p" | grep -qv '^+++ b/tools/testing/selftests/'; then
+			ign=$ign,PREFER_KERNEL_TYPES,VOLATILE,STRCPY,PREFER_DEFINED_ATTRIBUTE_MACRO
+			ign=$ign,SSCANF_TO_KSTRTO,CAMELCASE,NEW_TYPEDEFS
+		fi
 		(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
-		      --ignore FILE_PATH_CHANGES,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,UNKNOWN_COMMIT_ID \
-		      "$p") || bad=1
+		      --ignore "$ign" "$p") || bad=1
 	done
 	[ $bad -eq 0 ] || die "checkpatch --strict fails on the series (above)"
 	echo "series: git am build/series/*.patch on the pristine base gives the tree make test builds ($(echo "$want" | cut -c1-12)); checkpatch --strict clean on its $(ls "$OUT"/0*.patch | wc -l) patches"

@@ -13,7 +13,7 @@ TREE=${TREE:-$REPO/build/linux}
 TARBALL=${TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 GITDIR=$TREE/.git
 # Repo paths that mirror the kernel tree; Kconfig is our fragment.
-OWN_ROOTS="arch drivers include Documentation kernel lib scripts/coccinelle"
+OWN_ROOTS="arch drivers include Documentation kernel lib scripts/coccinelle tools/testing/selftests/iommu/msi"
 KCONFIG_LINK=drivers/iommu/msi/Kconfig
 
 die() { echo "tree: $*" >&2; exit 1; }
