@@ -40,6 +40,7 @@
 #define REPLACES	200
 #define BINDS		5
 #define MAX_VECTORS	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int done;
 
@@ -324,7 +325,7 @@ static void bench_msix(const char *nvme)
 
 	pci_set_driver(nvme, "vfio-pci");
 	dev = open_iommufd(nvme, &fd, &ioas);
-	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
 		snprintf(name, sizeof(name), "msix-%u-vectors", ns[i]);
 		report(name, irq_cycles(dev, VFIO_PCI_MSIX_IRQ_INDEX, ns[i],
 					CYCLES / 4),

@@ -12,7 +12,7 @@
 #include <linux/iommufd.h>
 
 #define IOMMU_HW_INFO_TYPE_DEFAULT	0
-#define IOMMU_HW_INFO_FLAG_INPUT_TYPE	(1 << 0)
+#define IOMMU_HW_INFO_FLAG_INPUT_TYPE	0x1
 #define in_data_type			out_data_type
 #define MOCK_FLAGS_DEVICE_PASID		0	/* 6.12 mocks no PASID */
 #define MOCK_PASID_WIDTH		20

@@ -51,7 +51,7 @@ int main(void)
 	list = strstr(cmdline, "iommufd_st=");
 	if (list) {
 		list += strlen("iommufd_st=");
-		list[strcspn(list, " \n")] = '\0';
+		list[strcspn(list, "\n ")] = '\0';
 		for (prog = strtok(list, ","); prog; prog = strtok(NULL, ","))
 			run(prog);
 	}
