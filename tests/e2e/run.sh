@@ -468,6 +468,9 @@ run_scenario() {
 	else
 		printf 'FAIL  %-13s %s  (%s)\n' "$name" "$WHY" "$log"
 	fi
+	# The kselftests' TAP totals, as msi_init summed them.
+	{ grep -a -m1 -E "$TAP_TOTALS" "$log" || true; } | tr -d '\r' |
+		sed 's/^# msi_init: /  TAP /'
 	# Every skip is reported, with the selftest's reason.
 	tap_skips "$log" | sed 's/^/  skip: /'
 	if has_allow "$allow" cbadcd; then
