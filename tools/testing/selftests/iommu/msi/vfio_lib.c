@@ -657,3 +657,24 @@ bool vt_debugfs_off(const struct msi_expect *e, char *msg, size_t len)
 			 idle);
 	return ok;
 }
+
+int msi_edu_vfio_setup(char *bdf, struct msi_expect *e)
+{
+	int ret;
+
+	if (geteuid())
+		return err_ret(1, "needs root");
+	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, bdf))
+		return err_ret(1, "no edu device (%04x:%04x)", PCI_VENDOR_QEMU,
+			       PCI_DEVICE_EDU);
+	/* The IOMMU takes the device in (its group) when a driver binds. */
+	ret = pci_bind(bdf, "vfio-pci");
+	if (ret == -EOPNOTSUPP)
+		return 1;
+	if (ret)
+		return ret;
+	if (msi_expect_vfio(bdf, e))
+		return 1;
+	msi_expect_log(bdf, e);
+	return 0;
+}

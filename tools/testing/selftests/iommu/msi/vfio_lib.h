@@ -56,6 +56,13 @@ int msi_vfio_open(struct msi_vfio *v, enum msi_backend backend,
  * /dev/iommu with its fd set up, in no IOAS, no DMA buffer mapped.
  */
 int msi_vfio_bind(struct msi_vfio *v, const char *bdf, bool isolated);
+/*
+ * The fixtures' common start: find the edu device, bind it to vfio-pci
+ * and read what the platform expects of its MSIs (logged). Returns 0, 1
+ * when the test must be skipped, or a negative errno; last_error() says
+ * why in both cases.
+ */
+int msi_edu_vfio_setup(char *bdf, struct msi_expect *e);
 void msi_vfio_close(struct msi_vfio *v);
 const char *msi_backend_name(enum msi_backend backend);
 /* The ioctl that refuses a device whose MSIs are not isolated. */

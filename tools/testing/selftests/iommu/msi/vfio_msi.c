@@ -76,19 +76,10 @@ FIXTURE_SETUP(vfio_msi)
 {
 	int ret;
 
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, self->bdf))
-		SKIP(return, "no edu device (%04x:%04x)", PCI_VENDOR_QEMU,
-		     PCI_DEVICE_EDU);
-	/* The IOMMU takes the device in (its group) when a driver binds. */
-	ret = pci_bind(self->bdf, "vfio-pci");
-	if (ret == -EOPNOTSUPP)
+	ret = msi_edu_vfio_setup(self->bdf, &self->e);
+	if (ret == 1)
 		SKIP(return, "%s", last_error());
 	ASSERT_EQ(0, ret) TH_LOG("%s", last_error());
-	if (msi_expect_vfio(self->bdf, &self->e))
-		SKIP(return, "%s", last_error());
-	msi_expect_log(self->bdf, &self->e);
 	self->msis = msi_count();
 	ret = msi_vfio_open(&self->v, variant->backend, self->bdf,
 			    self->e.isolated);

@@ -307,18 +307,10 @@ FIXTURE_SETUP(vfio_race)
 	int i, ret;
 
 	self->r.kmsg = -1;
-	if (geteuid())
-		SKIP(return, "needs root");
-	if (pci_find_id(PCI_VENDOR_QEMU, PCI_DEVICE_EDU, self->bdf))
-		SKIP(return, "no edu device (%04x:%04x)", PCI_VENDOR_QEMU,
-		     PCI_DEVICE_EDU);
-	ret = pci_bind(self->bdf, "vfio-pci");
-	if (ret == -EOPNOTSUPP)
+	ret = msi_edu_vfio_setup(self->bdf, &self->e);
+	if (ret == 1)
 		SKIP(return, "%s", last_error());
 	ASSERT_EQ(0, ret) TH_LOG("%s", last_error());
-	if (msi_expect_vfio(self->bdf, &self->e))
-		SKIP(return, "%s", last_error());
-	msi_expect_log(self->bdf, &self->e);
 	ret = msi_vfio_bind(&self->v, self->bdf, self->e.isolated);
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "iommufd: %s", last_error());
