@@ -140,6 +140,18 @@ static void direct_window(struct msi_expect *e, const struct resv_msi *r)
 	}
 }
 
+/* The overrides, then the window the MSIs must sit in (or avoid). */
+static void expect_window(struct msi_expect *e, const struct resv_msi *r)
+{
+	doorbell_override(e);
+	if (e->translated && r->sw) {
+		e->win_start = r->sw_start;
+		e->win_size = r->sw_last - r->sw_start + 1;
+	} else if (!e->translated) {
+		direct_window(e, r);
+	}
+}
+
 int msi_expect_vfio(const char *bdf, struct msi_expect *e)
 {
 	struct resv_msi r;
@@ -169,13 +181,7 @@ int msi_expect_vfio(const char *bdf, struct msi_expect *e)
 		snprintf(e->why_translated, sizeof(e->why_translated),
 			 "group %d reports no MSI region", e->group);
 	}
-	doorbell_override(e);
-	if (e->translated && r.sw) {
-		e->win_start = r.sw_start;
-		e->win_size = r.sw_last - r.sw_start + 1;
-	} else if (!e->translated) {
-		direct_window(e, &r);
-	}
+	expect_window(e, &r);
 	return 0;
 }
 
@@ -206,13 +212,7 @@ int msi_expect_dma(const char *bdf, struct msi_expect *e)
 		 "the default domain of group %d is %s%s", e->group,
 		 e->group_type[0] ? e->group_type : "(unknown)",
 		 r.hw ? ", the doorbell in its hardware MSI region" : "");
-	doorbell_override(e);
-	if (e->translated && r.sw) {
-		e->win_start = r.sw_start;
-		e->win_size = r.sw_last - r.sw_start + 1;
-	} else if (!e->translated) {
-		direct_window(e, &r);
-	}
+	expect_window(e, &r);
 	return 0;
 }
 
