@@ -104,6 +104,8 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 	int ret = 0;
 
 	iommu_msi_assert_group_locked(dev);
+	/* Handed over: what no MSI uses goes from the old domain now. */
+	iommu_msi_dev_drop_idle(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (iommu_msi_domain_blocks(dev, new))
 			continue;	/* nothing gets through anyway */
@@ -152,14 +154,22 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+		bool held = iommu_msi_binding_holds_slot(b);
+
 		/* Handed over: the old domain keeps nothing unused. */
 		if (b->cur && (!cookie || b->cur->cookie != cookie)) {
+			/* No doorbell here to hold the slot: the binding does. */
+			if (b->slot && !b->next)
+				iommu_msi_slot_hold(b->slot);
 			iommu_msi_doorbell_drop(b->cur, dev);
 			b->cur = NULL;
 		}
 		if (b->next) {
 			b->cur = b->next;
 			b->next = NULL;
+			/* Now the doorbell holds it. */
+			if (held)
+				iommu_msi_slot_put(b->slot);
 		}
 	}
 }

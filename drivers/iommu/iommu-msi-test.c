@@ -425,6 +425,9 @@ static void mock_dev_iommu_cleanup(void *data)
 {
 	struct device *dev = data;
 
+	/* As dev_iommu_free() does: idle bindings go, live ones are a bug. */
+	if (dev->iommu)
+		iommu_msi_dev_drop_idle(dev);
 	WARN_ON(dev->iommu && !hlist_empty(&dev->iommu->msi_bindings));
 	dev->iommu = NULL;
 }
@@ -2269,7 +2272,7 @@ static void switch_shares_with_other_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&to->maps), 2);
 	expect_doorbells_in(test, md, to);
 	KUNIT_EXPECT_PTR_EQ(test, desc_db(other), desc_db(md->desc[0]));
-	KUNIT_EXPECT_EQ(test, desc_db(other)->users, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(other)->users), 2);
 	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 }
 
@@ -2739,6 +2742,182 @@ static void lazy_destroy_unmaps_idle(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, md->domain.msi_cookie);
 }
 
+/* How many bindings @dev keeps, and how many of them are idle. */
+static unsigned int dev_bindings(struct device *dev, unsigned int *idle)
+{
+	struct iommu_msi_binding *b;
+	unsigned int n = 0;
+
+	*idle = 0;
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+		n++;
+		if (!b->users)
+			(*idle)++;
+	}
+	return n;
+}
+
+/* The binding stays, idle, and the next MSI takes it back: no map, no alloc. */
+static void lazy_idle_binding_wakes_up(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	struct iommu_msi_binding *b;
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	b = desc->iommu_binding;
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 1);
+	KUNIT_EXPECT_EQ(test, idle, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, desc->iommu_binding, b);
+	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 1);
+	KUNIT_EXPECT_EQ(test, idle, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
+}
+
+/* Reclaimed under an idle binding: the next MSI maps the doorbell again. */
+static void lazy_idle_binding_after_reclaim(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
+	/* The dead idle binding went; only the new one is left. */
+	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 1);
+	KUNIT_EXPECT_EQ(test, idle, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+}
+
+/* A device that changes domain leaves no idle binding, nor its mapping. */
+static void lazy_switch_drops_idle_binding(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	msi_dev_prepare(test, md, &from->domain);
+	iommu_msi_release(md->desc[2]);
+	KUNIT_EXPECT_EQ(test, dev_bindings(md->dev, &idle), 2);
+	KUNIT_EXPECT_EQ(test, idle, 1);
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	KUNIT_EXPECT_EQ(test, dev_bindings(md->dev, &idle), 1);
+	KUNIT_EXPECT_EQ(test, idle, 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 1);
+	expect_composed(test, to, md->desc[0], mock_db(0), MOCK_WIN_BASE);
+}
+
+/* Moving the MSI window is not refused, nor left mapped, for idle bindings. */
+static void lazy_window_move_drops_idle_binding(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_EQ(test, iommu_set_sw_msi_window(desc->dev, MOVED_WIN_BASE,
+						      4 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	iommu_reset_sw_msi_window(desc->dev);
+}
+
+struct idle_race {
+	struct iommu_msi_cookie	*cookie;
+	struct task_struct	*task;
+	unsigned long		loops;
+};
+
+static int idle_race_reclaimer(void *data)
+{
+	struct idle_race *r = data;
+
+	while (!kthread_should_stop()) {
+		iommu_msi_cookie_reclaim(r->cookie);
+		r->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static void idle_race_stop(void *data)
+{
+	struct idle_race *r = data;
+
+	if (r->task)
+		kthread_stop(r->task);
+	r->task = NULL;
+}
+
+#define IDLE_RACE_LOOPS	20000
+
+/*
+ * An idle binding wakes up while the reclaim takes its doorbell: it either
+ * wins and the mapping stays, or finds the doorbell dead and maps it again.
+ * Either way the MSI's IOVA maps its doorbell as soon as prepare returns.
+ */
+static void lazy_wake_up_races_reclaim(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 1);
+	struct msi_desc *desc = new_desc(test);
+	unsigned int i, unmapped = 0;
+	struct idle_race *r;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	iommu_msi_release(desc);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cookie = md->domain.msi_cookie;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, idle_race_stop, r),
+			0);
+	r->task = kthread_run(idle_race_reclaimer, r, "msi-idle-race");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->task);
+
+	/* No assertion until the reclaimer is stopped. */
+	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
+		if (mock_prepare(md, desc, mock_db(0)))
+			break;
+		if (mock_lookup(md, MOCK_WIN_BASE) != mock_page(md, mock_db(0)))
+			unmapped++;
+		iommu_msi_release(desc);
+		cond_resched();
+	}
+	idle_race_stop(r);
+
+	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
+	KUNIT_EXPECT_EQ(test, unmapped, 0);
+	KUNIT_EXPECT_GT(test, r->loops, 0);
+	/* The reclaim did take it now and then: both ways were taken. */
+	KUNIT_EXPECT_GT(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps) - atomic_read(&md->unmaps),
+			(int)mock_count(md));
+	kunit_info(test, "%u cycles, %lu reclaims, %d maps\n", i, r->loops,
+		   atomic_read(&md->maps));
+}
+
 static int iommu_msi_test_init(struct kunit *test)
 {
 	set_idle_ms(test, 0);
@@ -2827,6 +3006,11 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(lazy_dma_alloc_reclaims),
 	KUNIT_CASE(lazy_switch_drops_old),
 	KUNIT_CASE(lazy_destroy_unmaps_idle),
+	KUNIT_CASE(lazy_idle_binding_wakes_up),
+	KUNIT_CASE(lazy_idle_binding_after_reclaim),
+	KUNIT_CASE(lazy_switch_drops_idle_binding),
+	KUNIT_CASE(lazy_window_move_drops_idle_binding),
+	KUNIT_CASE_SLOW(lazy_wake_up_races_reclaim),
 	KUNIT_CASE(sw_window_move_and_reset),
 	KUNIT_CASE(sw_window_driver_size),
 	KUNIT_CASE(sw_window_bad_input),

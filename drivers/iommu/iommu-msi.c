@@ -14,11 +14,13 @@
  * no lookup.
  *
  * A doorbell that loses its last user stays mapped for iommu_msi_idle_ms,
- * because VMMs disable and enable MSIs as often as guests program them.
- * It is unmapped earlier when its slot or IOVA is needed for another
- * doorbell, when a device hands it over to another domain, and when the
- * domain goes: no IOVA ever serves two doorbells, and none stays mapped
- * once something else needs it.
+ * because VMMs disable and enable MSIs as often as guests program them,
+ * and so does the device's binding, idle: the next MSI of the device
+ * takes both back without a lock or an allocation. The doorbell is
+ * unmapped earlier when its slot or IOVA is needed for another doorbell,
+ * when a device hands it over to another domain, and when the domain goes:
+ * no IOVA ever serves two doorbells, and none stays mapped once something
+ * else needs it.
  *
  * Lock order: the MSI descriptor mutex and irq_domain mutexes (callers of
  * prepare and release), then the device's iommu_group mutex, then a
@@ -90,14 +92,6 @@ static void cookie_install(struct iommu_msi_cookie *cookie)
 	mutex_unlock(&iommu_msi_cookies_lock);
 	/* Pairs with iommu_msi_domain_cookie(): prepare may run on another group. */
 	smp_store_release(&cookie->domain->msi_cookie, cookie);
-}
-
-struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain)
-{
-	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
-		return NULL;
-	/* Pairs with cookie_install(): the cookie is complete once seen. */
-	return smp_load_acquire(&domain->msi_cookie);
 }
 
 static void cookie_free(struct kref *ref)
@@ -298,7 +292,7 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	size_t granule = iommu_msi_shift_size(cookie->shift);
 
 	lockdep_assert_held(&cookie->lock);
-	trace_iommu_msi_unmap(dev, db->phys, db->iova, db->users);
+	trace_iommu_msi_unmap(dev, db->phys, db->iova, atomic_read(&db->users));
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	if (iommu_unmap(cookie->domain, db->iova, granule) != granule) {
 		iommu_msi_err(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
@@ -314,10 +308,40 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	return true;
 }
 
+/* The bookkeeping of an unmapped doorbell no binding points at. */
+static void doorbell_free(struct iommu_msi_doorbell *db)
+{
+	struct iommu_msi_cookie *cookie = db->cookie;
+
+	if (db->slot)		/* kept by iommu_msi_cookie_destroy() */
+		iommu_msi_slot_put(db->slot);
+	kfree(db);
+	kref_put(&cookie->ref, cookie_free);
+}
+
 /*
- * Unmap the doorbells of @cookie that no MSI uses, and free them. Returns
- * how many went. Their references to the cookie are dropped here: the
- * caller holds another (its domain's, or the reclaim work's).
+ * Unmap @db if no MSI uses it, and take it out of its cookie. An idle
+ * binding that wakes up at the same time either wins, and the doorbell
+ * stays, or finds it dead.
+ */
+static bool doorbell_reclaim(struct iommu_msi_doorbell *db, struct device *dev)
+{
+	lockdep_assert_held(&db->cookie->lock);
+	if (atomic_cmpxchg(&db->users, 0, IOMMU_MSI_DB_DEAD))
+		return false;
+	if (!doorbell_unmap(db, dev)) {
+		atomic_set(&db->users, 0);
+		return false;
+	}
+	xa_erase(&db->cookie->doorbells, db->phys >> PAGE_SHIFT);
+	return true;
+}
+
+/*
+ * Unmap the doorbells of @cookie that no MSI uses. Returns how many went.
+ * Those no idle binding points at are freed, and their references to the
+ * cookie dropped here: the caller holds another (its domain's, or the
+ * reclaim work's).
  */
 static unsigned int cookie_reclaim_locked(struct iommu_msi_cookie *cookie)
 {
@@ -329,12 +353,11 @@ static unsigned int cookie_reclaim_locked(struct iommu_msi_cookie *cookie)
 	if (!cookie->domain)
 		return 0;
 	xa_for_each(&cookie->doorbells, index, db) {
-		if (db->users || !doorbell_unmap(db, NULL))
+		if (!doorbell_reclaim(db, NULL))
 			continue;
-		xa_erase(&cookie->doorbells, index);
-		kfree(db);
-		kref_put(&cookie->ref, cookie_free);
 		n++;
+		if (!db->refs)
+			doorbell_free(db);
 	}
 	return n;
 }
@@ -459,12 +482,13 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 
 	db->cookie = cookie;
 	db->phys = page;
-	db->users = 1;
+	atomic_set(&db->users, 1);
+	db->refs = 1;
 	db->mapped = true;
 	/* Fills the reserved entry: no allocation, cannot fail. */
 	xa_store(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
 	kref_get(&cookie->ref);
-	trace_iommu_msi_map(dev, page, db->iova, db->users);
+	trace_iommu_msi_map(dev, page, db->iova, 1);
 	return db;
 
 err_iova:
@@ -477,7 +501,7 @@ err_free:
 	return ERR_PTR(ret);
 }
 
-/* The mapping of @page in @cookie, with one more user. */
+/* The mapping of @page in @cookie, with one more (binding) user. */
 struct iommu_msi_doorbell *
 iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 		       phys_addr_t page, u64 limit)
@@ -493,54 +517,67 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 			      &db->iova);
 		return ERR_PTR(-ERANGE);
 	}
-	db->users++;
+	atomic_inc(&db->users);
+	db->refs++;
 	return db;
 }
 
 /*
- * Drop one user. The last one leaves the doorbell mapped, and unused, for
- * iommu_msi_idle_ms, unless @now: then it unmaps the page at once.
+ * @db has no user left: have it unmapped in @idle_ms unless one comes back.
+ * No cookie lock needed: @db keeps its cookie alive.
  */
-static void doorbell_put(struct iommu_msi_doorbell *db, struct device *dev,
-			 bool now)
+static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
+			  unsigned int idle_ms)
+{
+	struct iommu_msi_cookie *cookie = db->cookie;
+
+	trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
+	/* The work holds the cookie while it is queued. */
+	if (!delayed_work_pending(&cookie->reclaim) &&
+	    queue_delayed_work(system_wq, &cookie->reclaim,
+			       msecs_to_jiffies(idle_ms)))
+		kref_get(&cookie->ref);
+}
+
+/*
+ * Drop a binding's reference to @db, and its use of it if @used. A doorbell
+ * left unused stays mapped for iommu_msi_idle_ms, unless @now: then it is
+ * unmapped at once. The bookkeeping goes once unmapped and unreferenced.
+ */
+static void doorbell_release(struct iommu_msi_doorbell *db, struct device *dev,
+			     bool used, bool now)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
 	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
 	bool gone;
 
 	mutex_lock(&cookie->lock);
-	gone = !--db->users;
-	if (gone && db->mapped && !now && idle_ms && cookie->domain) {
-		trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
-		/* The work holds the cookie while it is queued. */
-		if (queue_delayed_work(system_wq, &cookie->reclaim,
-				       msecs_to_jiffies(idle_ms)))
-			kref_get(&cookie->ref);
-		gone = false;
-	} else if (gone && db->mapped) {
-		if (doorbell_unmap(db, dev))
-			xa_erase(&cookie->doorbells, db->phys >> PAGE_SHIFT);
+	if (used)
+		atomic_dec(&db->users);
+	db->refs--;
+	if (db->mapped && !atomic_read(&db->users)) {
+		if (!now && idle_ms && cookie->domain)
+			doorbell_idle(db, dev, idle_ms);
 		else
-			gone = false;	/* still mapped: kept for reuse */
+			doorbell_reclaim(db, dev);	/* kept if it fails */
 	}
+	gone = !db->refs && !db->mapped;
 	mutex_unlock(&cookie->lock);
 
-	if (gone) {
-		kfree(db);
-		kref_put(&cookie->ref, cookie_free);
-	}
+	if (gone)
+		doorbell_free(db);
 }
 
 /* Drop one user; the last one leaves the doorbell mapped for a while. */
 void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
 {
-	doorbell_put(db, dev, false);
+	doorbell_release(db, dev, true, false);
 }
 
 /* Drop one user; the last one unmaps the page and frees the bookkeeping. */
 void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev)
 {
-	doorbell_put(db, dev, true);
+	doorbell_release(db, dev, true, true);
 }
 
 /* Only devices in an IOMMU group get here, and they all have dev->iommu. */
@@ -549,17 +586,59 @@ struct hlist_head *iommu_msi_dev_bindings(struct device *dev)
 	return &dev->iommu->msi_bindings;
 }
 
-static void binding_free(struct iommu_msi_binding *b)
+/*
+ * Free @b, which its MSIs still @used or which is idle. The doorbells it
+ * leaves unused are unmapped at once if @now, else after a while.
+ */
+static void binding_free(struct iommu_msi_binding *b, bool used, bool now)
 {
-	if (b->cur)
-		iommu_msi_doorbell_put(b->cur, b->dev);
-	if (b->home)
-		iommu_msi_doorbell_put(b->home, b->dev);
-	if (b->slot)
+	if (iommu_msi_binding_holds_slot(b))
 		iommu_msi_slot_put(b->slot);
+	if (b->cur)
+		doorbell_release(b->cur, b->dev, used, now);
+	if (b->home)
+		doorbell_release(b->home, b->dev, used, now);
 	hlist_del(&b->node);
 	kfree(b);
 }
+
+/*
+ * The last MSI of @b went: keep @b, idle, pointing at its doorbell without
+ * using it, for the device's next MSI. Bindings used untranslated, waiting
+ * for a domain or half-way through a switch are freed instead.
+ */
+static bool binding_idle(struct iommu_msi_binding *b)
+{
+	struct iommu_msi_doorbell *db = b->cur ?: b->home;
+	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
+
+	if (!db || b->next || !idle_ms)
+		return false;
+	if (atomic_dec_and_test(&db->users))
+		doorbell_idle(db, b->dev, idle_ms);
+	return true;
+}
+
+/**
+ * iommu_msi_dev_drop_idle() - free a device's idle bindings
+ * @dev: device behind an IOMMU
+ *
+ * Their doorbells, if nothing else uses them, are unmapped at once.
+ *
+ * Context: process context, under the device's iommu_group mutex, or once
+ * the device has left its group.
+ */
+void iommu_msi_dev_drop_idle(struct device *dev)
+{
+	struct iommu_msi_binding *b;
+	struct hlist_node *tmp;
+
+	iommu_msi_assert_group_locked(dev);
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
+		if (!b->users)
+			binding_free(b, false, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_drop_idle);
 
 static struct iommu_msi_binding *binding_new(struct device *dev,
 					     phys_addr_t phys)
@@ -652,7 +731,8 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 		return bind_untranslated(dev, doorbell, limit);
 
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (b->slot && b->shift == PAGE_SHIFT && b->phys == page &&
+		if (b->users && b->slot && b->shift == PAGE_SHIFT &&
+		    b->phys == page &&
 		    b->slot->window->base == base &&
 		    b->slot->window->size == size)
 			return binding_reuse(b, limit);
@@ -687,6 +767,45 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 	return b;
 }
 
+/*
+ * The device's binding to @doorbell's page in @cookie, if it has one that
+ * is in use or can wake up: the fast path of VMMs that disable and enable
+ * MSIs. The caller's group mutex keeps @cookie's domain, so the cookie
+ * and the slots of its mapped doorbells, alive. The cookie's mutex is not
+ * needed: its granule is final once it has a doorbell, and a binding wakes
+ * up a doorbell only if the reclaim has not marked it dead first.
+ */
+static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
+					       struct device *dev,
+					       phys_addr_t doorbell, u64 limit)
+{
+	unsigned int shift = READ_ONCE(cookie->shift);
+	struct iommu_msi_doorbell *db;
+	struct iommu_msi_binding *b;
+	phys_addr_t page;
+
+	if (!shift)
+		return NULL;	/* no doorbell yet, so no binding */
+	page = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(shift) - 1);
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+		db = b->cur ?: b->home;
+		if (b->phys != page || !db || db->cookie != cookie)
+			continue;
+		if (b->users)
+			return binding_reuse(b, limit);
+		/* An idle IOVA the device cannot write: the slow path says so. */
+		if (db->iova + iommu_msi_shift_size(shift) - 1 > limit)
+			return NULL;
+		if (!atomic_inc_unless_negative(&db->users)) {
+			binding_free(b, false, false);	/* reclaimed */
+			return NULL;
+		}
+		b->users = 1;
+		return b;
+	}
+	return NULL;
+}
+
 /* A doorbell mapped in @cookie's domain, the device's current one. */
 static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 					     struct device *dev,
@@ -696,6 +815,10 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	struct iommu_msi_binding *b;
 	phys_addr_t page;
 	int ret;
+
+	b = bind_existing(cookie, dev, doorbell, limit);
+	if (b)
+		return b;
 
 	mutex_lock(&cookie->lock);
 	if (iommu_msi_in_hw_region(cookie, doorbell)) {
@@ -710,16 +833,6 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 		iommu_msi_err(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
 		ret = -ERANGE;
 		goto err_unlock;
-	}
-
-	/* Another MSI of this device already uses this mapping. */
-	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (b->phys == page && b->shift == cookie->shift &&
-		    ((b->cur && b->cur->cookie == cookie) ||
-		     (b->home && b->home->cookie == cookie))) {
-			mutex_unlock(&cookie->lock);
-			return binding_reuse(b, limit);
-		}
 	}
 
 	db = iommu_msi_doorbell_get(cookie, dev, page, limit);
@@ -737,8 +850,7 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	b->iova = db->iova;
 	b->shift = cookie->shift;
 	if (db->slot) {
-		/* The binding keeps its slot when the device moves on. */
-		iommu_msi_slot_hold(db->slot);
+		/* The doorbell holds the slot for it; see binding_holds_slot(). */
 		b->slot = db->slot;
 		b->cur = db;
 	} else {
@@ -753,8 +865,8 @@ err_unlock:
 
 static void binding_put(struct iommu_msi_binding *b)
 {
-	if (b && !--b->users)
-		binding_free(b);
+	if (!--b->users && !binding_idle(b))
+		binding_free(b, true, false);
 }
 
 /*
@@ -785,7 +897,8 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 		/* A failed prepare leaves no translation behind. */
 		msi_desc_set_iommu_msi_iova(desc, 0, 0);
 		desc->iommu_binding = NULL;
-		binding_put(old);
+		if (old)
+			binding_put(old);
 		return PTR_ERR(b);
 	}
 
@@ -799,7 +912,8 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 	 */
 	desc->iommu_binding = b;
 	msi_desc_set_iommu_msi_iova(desc, b->shift ? b->iova : 0, b->shift);
-	binding_put(old);
+	if (old)
+		binding_put(old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_prepare);
@@ -916,7 +1030,8 @@ VISIBLE_IF_KUNIT void iommu_msi_domain_release(struct msi_desc *desc)
 	iommu_msi_assert_group_locked(desc->dev);
 	msi_desc_set_iommu_msi_iova(desc, 0, 0);
 	desc->iommu_binding = NULL;
-	binding_put(b);
+	if (b)
+		binding_put(b);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_release);
 
@@ -971,16 +1086,22 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 		kref_put(&cookie->ref, cookie_free);
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {
+		/* MSIs still using it keep their IOVA: see binding_holds_slot(). */
+		struct iommu_msi_slot *keep = atomic_read(&db->users) > 0 ?
+					      db->slot : NULL;
+
 		xa_erase(&cookie->doorbells, index);
+		if (keep)
+			iommu_msi_slot_hold(keep);
 		/* The domain goes away with whatever it still maps. */
 		if (!doorbell_unmap(db, NULL) && db->slot)
 			iommu_msi_slot_put(db->slot);
 		db->mapped = false;
-		db->slot = NULL;
-		if (!db->users) {	/* kept only because unmap failed */
-			kfree(db);
-			kref_put(&cookie->ref, cookie_free);
-		}
+		db->slot = keep;
+		/* No idle binding wakes it up again. */
+		atomic_add(IOMMU_MSI_DB_DEAD, &db->users);
+		if (!db->refs)
+			doorbell_free(db);
 	}
 	cookie->domain = NULL;
 	mutex_unlock(&cookie->lock);

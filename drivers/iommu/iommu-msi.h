@@ -54,20 +54,34 @@ struct iommu_msi_slot {
 	refcount_t		refs;
 };
 
-/* A doorbell page mapped in one cookie's domain. */
+/*
+ * A doorbell page mapped in one cookie's domain. @users changes without
+ * the cookie's mutex when an idle binding wakes up or goes idle again (see
+ * bind_existing()); the reclaim turns it from 0 to IOMMU_MSI_DB_DEAD
+ * before it unmaps the page, so a binding either wakes up a mapped
+ * doorbell or finds it dead, never one on its way out.
+ */
 struct iommu_msi_doorbell {
 	struct iommu_msi_cookie	*cookie;
 	phys_addr_t		phys;		/* granule aligned */
 	dma_addr_t		iova;
 	struct iommu_msi_slot	*slot;		/* window cookies */
-	unsigned int		users;		/* bindings */
+	atomic_t		users;		/* bindings with MSIs */
+	unsigned int		refs;		/* bindings, idle ones too */
 	bool			mapped;		/* false once unmapped */
 };
+
+/* Negative: whatever is added or taken away, it stays dead. */
+#define IOMMU_MSI_DB_DEAD	(INT_MIN / 2)
 
 /*
  * What one device's MSIs use of one doorbell page: the IOVA their messages
  * hold. It lives as long as one of its MSIs does, whatever domains the
  * device goes through, and is only touched under the device's group mutex.
+ * When its last MSI goes it stays, idle (@users 0), pointing at its
+ * doorbell without using it, so that the next MSI finds the mapping with
+ * no lock and no allocation; it goes when the device changes domain or
+ * its doorbell is reclaimed.
  */
 struct iommu_msi_binding {
 	struct hlist_node	node;		/* in dev->iommu->msi_bindings */
@@ -75,8 +89,8 @@ struct iommu_msi_binding {
 	phys_addr_t		phys;		/* page, or the doorbell if untranslated */
 	dma_addr_t		iova;
 	unsigned int		shift;		/* 0: used untranslated */
-	unsigned int		users;		/* MSI descriptors */
-	struct iommu_msi_slot	*slot;		/* window IOVA: held here */
+	unsigned int		users;		/* MSI descriptors; 0: idle */
+	struct iommu_msi_slot	*slot;		/* window IOVA: held if used */
 	struct iommu_msi_doorbell *home;	/* allocator IOVA: its owner */
 	struct iommu_msi_doorbell *cur;		/* window mapping in use now */
 	struct iommu_msi_doorbell *next;	/* during a domain switch */
@@ -85,7 +99,7 @@ struct iommu_msi_binding {
 struct iommu_msi_cookie {
 	struct list_head	node;		/* in the debugfs listing */
 	const void		*owner;		/* who created it */
-	/* One for the domain, one per doorbell still held by a binding. */
+	/* One for the domain, one per doorbell, one for a queued reclaim. */
 	struct kref		ref;
 	/* Serialises the doorbells below; never taken by compose. */
 	struct mutex		lock;
@@ -115,10 +129,32 @@ iommu_msi_domain_shift(const struct iommu_domain *domain)
 	return max_t(unsigned int, PAGE_SHIFT, __ffs(domain->pgsize_bitmap));
 }
 
+/* The cookie of a translating domain, if its owner gave it one. */
+static inline struct iommu_msi_cookie *
+iommu_msi_domain_cookie(struct iommu_domain *domain)
+{
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return NULL;
+	/* Pairs with cookie_install(): the cookie is complete once seen. */
+	return smp_load_acquire(&domain->msi_cookie);
+}
+
+/*
+ * A window binding holds a reference to its slot only while it has no
+ * doorbell in the device's domain (blocked, or in a domain without the
+ * window); a mapped doorbell holds the slot for the bindings that use it,
+ * so MSIs come and go without touching the slot's count.
+ */
+static inline bool iommu_msi_binding_holds_slot(const struct iommu_msi_binding *b)
+{
+	return b->slot && !b->cur;
+}
+
 /* Bindings and domains of @dev are only touched under its group mutex. */
 static inline void iommu_msi_assert_group_locked(struct device *dev)
 {
-	if (dev->iommu_group)
+	/* Not even a call without lockdep: MSI set-up is a hot path for VMMs. */
+	if (IS_ENABLED(CONFIG_LOCKDEP) && dev->iommu_group)
 		iommu_group_mutex_assert(dev);
 }
 
@@ -135,7 +171,6 @@ dma_addr_t iommu_msi_slot_iova(const struct iommu_msi_slot *slot);
 
 /* iommu-msi.c, for the switch hooks */
 __printf(2, 3) void iommu_msi_err(struct device *dev, const char *fmt, ...);
-struct iommu_msi_cookie *iommu_msi_domain_cookie(struct iommu_domain *domain);
 bool iommu_msi_in_hw_region(struct iommu_msi_cookie *cookie, phys_addr_t addr);
 int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,
 				 struct device *dev);
@@ -161,6 +196,8 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 				 bool must_succeed);
 void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new);
 void iommu_msi_dev_switch_abort(struct device *dev);
+/* When its MSI window moves, or it leaves the IOMMU: no idle binding stays. */
+void iommu_msi_dev_drop_idle(struct device *dev);
 #else
 static inline int iommu_msi_dev_switch_prepare(struct device *dev,
 					       struct iommu_domain *new,
@@ -175,6 +212,10 @@ static inline void iommu_msi_dev_switch_commit(struct device *dev,
 }
 
 static inline void iommu_msi_dev_switch_abort(struct device *dev)
+{
+}
+
+static inline void iommu_msi_dev_drop_idle(struct device *dev)
 {
 }
 #endif
