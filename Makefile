@@ -16,7 +16,8 @@ TEST_FRAGS   := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config \
 		$(CURDIR)/configs/kunit-builtin.config
 # make bench: ours and stock from this one.
 BENCH_CONFIG := $(BUILD)/bench-arm64.config
-BENCH_FRAGS  := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config
+BENCH_FRAGS  := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config \
+		$(CURDIR)/configs/bench.config
 LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
 PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
 DEBUG_CONFIG := $(CURDIR)/configs/debug.config

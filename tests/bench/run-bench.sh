@@ -8,6 +8,13 @@
 # spread ((max - min) / median), the ratio ours / stock of the medians and
 # that of the minimums (best of RUNS, for the probe, whose waits vary).
 #
+# Under -icount a kernel repeats its figures exactly on the same machine,
+# so five identical boots would show no spread at all, yet a kernel's
+# figures move by a few hundred instructions with where things land in
+# memory. Run i therefore gives both kernels RAM of 1024 + 32 * (i - 1)
+# MiB: the spread is then that of the memory layout, and "within" says
+# whether our median lies inside stock's own range (at most its maximum).
+#
 #   run-bench.sh <ours objdir> <stock objdir> <bench binary> <outdir>
 set -euo pipefail
 
@@ -25,10 +32,10 @@ cp "$BIN" "$OUT/root/init"
 # boot <objdir> <log> <cpus> [cmdline]: one CPU for the MSI paths (nothing
 # else runs), four for the NVMe probe (a queue pair, and a vector, each).
 boot() {
-	local kobj=$1 log=$2 cpus=$3 extra=${4:-}
+	local kobj=$1 log=$2 cpus=$3 mem=$4 extra=${5:-}
 	timeout "$TIMEOUT" qemu-system-aarch64 \
 		-machine virt,gic-version=3,iommu=smmuv3 -cpu max,pauth-impdef=on \
-		-smp "$cpus" -m 1024 -icount shift=0,sleep=off \
+		-smp "$cpus" -m "$mem" -icount shift=0,sleep=off \
 		-display none -monitor none -serial stdio -no-reboot -nic none \
 		-kernel "$kobj/arch/arm64/boot/Image" -initrd "$OUT/initramfs.cpio" \
 		-append "console=ttyAMA0 panic=-1 nvme.write_queues=4 $extra" \
@@ -44,11 +51,12 @@ boot() {
 }
 
 for i in $(seq 1 "$RUNS"); do
-	echo "bench: run $i/$RUNS: ours, then stock"
-	boot "$OURS" "$OUT/ours-$i.log" 1
-	boot "$STOCK" "$OUT/stock-$i.log" 1
-	boot "$OURS" "$OUT/ours-probe-$i.log" 4 bench=probe
-	boot "$STOCK" "$OUT/stock-probe-$i.log" 4 bench=probe
+	mem=$((1024 + 32 * (i - 1)))
+	echo "bench: run $i/$RUNS ($mem MiB): ours, then stock"
+	boot "$OURS" "$OUT/ours-$i.log" 1 "$mem"
+	boot "$STOCK" "$OUT/stock-$i.log" 1 "$mem"
+	boot "$OURS" "$OUT/ours-probe-$i.log" 4 "$mem" bench=probe
+	boot "$STOCK" "$OUT/stock-probe-$i.log" 4 "$mem" bench=probe
 done
 
 python3 - "$OUT" "$RUNS" <<'EOT'
@@ -76,15 +84,16 @@ def spread(v):
     return 100.0 * (max(v) - min(v)) / m if m else 0.0
 
 rows = [('measurement', 'unit', 'ours', 'spread', 'stock', 'spread',
-         'ours/stock', 'best/best')]
+         'ours/stock', 'best/best', 'within')]
 for k in order:
     o, s = ours[k], stock.get(k, [])
     om = statistics.median(o)
     sm = statistics.median(s) if s else 0
-    rows.append((k, units[k], f'{om:.0f}', f'{spread(o):.1f}%',
-                 f'{sm:.0f}' if s else '-', f'{spread(s):.1f}%' if s else '-',
-                 f'{om / sm:.3f}' if sm else '-',
-                 f'{min(o) / min(s):.3f}' if s else '-'))
+    rows.append((k, units[k], f'{om:.0f}', f'{spread(o):.2f}%',
+                 f'{sm:.0f}' if s else '-', f'{spread(s):.2f}%' if s else '-',
+                 f'{om / sm:.4f}' if sm else '-',
+                 f'{min(o) / min(s):.4f}' if s else '-',
+                 ('yes' if om <= max(s) else 'no') if s else '-'))
 w = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
 with open(f'{out}/table.txt', 'w') as t:
     for r in rows:
