@@ -533,8 +533,7 @@ static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
 
 	trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
 	/* The work holds the cookie while it is queued. */
-	if (!delayed_work_pending(&cookie->reclaim) &&
-	    queue_delayed_work(system_wq, &cookie->reclaim,
+	if (queue_delayed_work(system_wq, &cookie->reclaim,
 			       msecs_to_jiffies(idle_ms)))
 		kref_get(&cookie->ref);
 }
@@ -614,7 +613,10 @@ static bool binding_idle(struct iommu_msi_binding *b)
 
 	if (!db || b->next || !idle_ms)
 		return false;
-	if (atomic_dec_and_test(&db->users))
+	/* Usually the reclaim is queued already: only a test of a bit. */
+	if (atomic_dec_and_test(&db->users) &&
+	    (trace_iommu_msi_idle_enabled() ||
+	     !delayed_work_pending(&db->cookie->reclaim)))
 		doorbell_idle(db, b->dev, idle_ms);
 	return true;
 }
@@ -806,19 +808,19 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 	return NULL;
 }
 
-/* A doorbell mapped in @cookie's domain, the device's current one. */
-static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
-					     struct device *dev,
-					     phys_addr_t doorbell, u64 limit)
+/*
+ * A new binding to a doorbell mapped in @cookie's domain, the device's
+ * current one. Out of line: it would make every prepare pay for its
+ * registers.
+ */
+static noinline struct iommu_msi_binding *
+bind_cookie_new(struct iommu_msi_cookie *cookie, struct device *dev,
+		phys_addr_t doorbell, u64 limit)
 {
 	struct iommu_msi_doorbell *db = NULL;
 	struct iommu_msi_binding *b;
 	phys_addr_t page;
 	int ret;
-
-	b = bind_existing(cookie, dev, doorbell, limit);
-	if (b)
-		return b;
 
 	mutex_lock(&cookie->lock);
 	if (iommu_msi_in_hw_region(cookie, doorbell)) {
@@ -861,6 +863,17 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 err_unlock:
 	mutex_unlock(&cookie->lock);
 	return ERR_PTR(ret);
+}
+
+/* A doorbell mapped in @cookie's domain, the device's current one. */
+static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
+					     struct device *dev,
+					     phys_addr_t doorbell, u64 limit)
+{
+	struct iommu_msi_binding *b;
+
+	b = bind_existing(cookie, dev, doorbell, limit);
+	return b ?: bind_cookie_new(cookie, dev, doorbell, limit);
 }
 
 static void binding_put(struct iommu_msi_binding *b)
