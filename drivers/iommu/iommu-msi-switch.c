@@ -72,13 +72,15 @@ out_unlock:
 void iommu_msi_dev_switch_abort(struct device *dev)
 {
 	struct iommu_msi_binding *b;
+	struct hlist_node *tmp;
 
 	iommu_msi_assert_group_locked(dev);
-	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node) {
 		if (b->next) {
 			iommu_msi_doorbell_drop(b->next, dev);
 			b->next = NULL;
 		}
+		iommu_msi_binding_put(b);	/* the switch's own */
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_abort);
@@ -104,8 +106,8 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 	int ret = 0;
 
 	iommu_msi_assert_group_locked(dev);
-	/* Handed over: what no MSI uses goes from the old domain now. */
-	iommu_msi_dev_drop_idle(dev);
+	/* Until commit or abort, no release turns a binding idle. */
+	iommu_msi_dev_hold_bindings(dev);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		if (iommu_msi_domain_blocks(dev, new))
 			continue;	/* nothing gets through anyway */
@@ -151,9 +153,10 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 {
 	struct iommu_msi_cookie *cookie = iommu_msi_domain_cookie(new);
 	struct iommu_msi_binding *b;
+	struct hlist_node *tmp;
 
 	iommu_msi_assert_group_locked(dev);
-	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node) {
 		bool held = iommu_msi_binding_holds_slot(b);
 
 		/* Handed over: the old domain keeps nothing unused. */
@@ -171,6 +174,7 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 			if (held)
 				iommu_msi_slot_put(b->slot);
 		}
+		iommu_msi_binding_put(b);	/* the switch's own */
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_commit);

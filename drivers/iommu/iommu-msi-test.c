@@ -2751,7 +2751,7 @@ static unsigned int dev_bindings(struct device *dev, unsigned int *idle)
 	*idle = 0;
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		n++;
-		if (!b->users)
+		if (!iommu_msi_binding_users(b))
 			(*idle)++;
 	}
 	return n;
@@ -2824,6 +2824,42 @@ static void lazy_switch_drops_idle_binding(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 1);
 	expect_composed(test, to, md->desc[0], mock_db(0), MOCK_WIN_BASE);
+}
+
+/*
+ * The last MSI of a binding goes while its device changes domain: the
+ * switch holds the binding until commit, and it goes idle there, on its
+ * doorbell in the new domain, not on the one the old domain gave up.
+ */
+static void lazy_release_during_switch(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	struct iommu_msi_binding *b;
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	msi_dev_prepare(test, md, &from->domain);
+	b = md->desc[2]->iommu_binding;
+	KUNIT_ASSERT_EQ(test, iommu_msi_dev_switch_prepare(md->dev, &to->domain,
+							   false), 0);
+	iommu_msi_release(md->desc[2]);
+	/* Still held by the switch: not idle, still on the old doorbell. */
+	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 1);
+	KUNIT_EXPECT_PTR_EQ(test, b->cur->cookie, from->domain.msi_cookie);
+	iommu_msi_dev_switch_commit(md->dev, &to->domain);
+
+	KUNIT_EXPECT_EQ(test, dev_bindings(md->dev, &idle), 2);
+	KUNIT_EXPECT_EQ(test, idle, 1);
+	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 0);
+	KUNIT_EXPECT_PTR_EQ(test, b->cur->cookie, to->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
+	expect_composed(test, to, md->desc[0], mock_db(0), MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&from->bad_ops) +
+			atomic_read(&to->bad_ops), 0);
 }
 
 /* Moving the MSI window is not refused, nor left mapped, for idle bindings. */
@@ -3009,6 +3045,7 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(lazy_idle_binding_wakes_up),
 	KUNIT_CASE(lazy_idle_binding_after_reclaim),
 	KUNIT_CASE(lazy_switch_drops_idle_binding),
+	KUNIT_CASE(lazy_release_during_switch),
 	KUNIT_CASE(lazy_window_move_drops_idle_binding),
 	KUNIT_CASE_SLOW(lazy_wake_up_races_reclaim),
 	KUNIT_CASE(sw_window_move_and_reset),

@@ -637,10 +637,45 @@ void iommu_msi_dev_drop_idle(struct device *dev)
 
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
-		if (!b->users)
+		if (!iommu_msi_binding_users(b))
 			binding_free(b, false, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_drop_idle);
+
+/*
+ * For the switch hooks: hold one more MSI of each binding of @dev, so that
+ * none goes idle while they change it, and free those idle already: what
+ * no MSI uses goes from the old domain at once, a hand-over. The switch
+ * gives its holds back with iommu_msi_binding_put().
+ */
+void iommu_msi_dev_hold_bindings(struct device *dev)
+{
+	struct iommu_msi_binding *b;
+	struct hlist_node *tmp;
+
+	iommu_msi_assert_group_locked(dev);
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
+		if (!iommu_msi_binding_get(b))
+			binding_free(b, false, true);
+}
+
+/*
+ * One more MSI on @b if an MSI of the device uses it now; false if it is
+ * idle, or goes idle while we look. Under the group mutex; the count can
+ * still drop meanwhile, since releases only take that mutex for what a
+ * binding's last MSI leaves behind.
+ */
+bool iommu_msi_binding_get(struct iommu_msi_binding *b)
+{
+	int users;
+
+	do {
+		users = iommu_msi_binding_users(b);
+		if (users <= 0)
+			return false;
+	} while (!atomic_try_cmpxchg(&b->users, &users, users + 1));
+	return true;
+}
 
 static struct iommu_msi_binding *binding_new(struct device *dev,
 					     phys_addr_t phys)
@@ -653,12 +688,15 @@ static struct iommu_msi_binding *binding_new(struct device *dev,
 	b->dev = dev;
 	b->phys = phys;
 	b->iova = phys;
-	b->users = 1;
+	atomic_set(&b->users, 1);
 	hlist_add_head(&b->node, iommu_msi_dev_bindings(dev));
 	return b;
 }
 
-/* Another MSI of the device uses @b: if this one can write its IOVA. */
+/*
+ * Another MSI of the device uses @b: if this one can write its IOVA. NULL
+ * if @b went idle meanwhile.
+ */
 static struct iommu_msi_binding *binding_reuse(struct iommu_msi_binding *b,
 					       u64 limit)
 {
@@ -667,8 +705,7 @@ static struct iommu_msi_binding *binding_reuse(struct iommu_msi_binding *b,
 			      &b->iova);
 		return ERR_PTR(-ERANGE);
 	}
-	b->users++;
-	return b;
+	return iommu_msi_binding_get(b) ? b : NULL;
 }
 
 /* Doorbells in a hardware MSI region, or with no IOMMU, bypass it. */
@@ -684,10 +721,9 @@ static struct iommu_msi_binding *bind_untranslated(struct device *dev,
 		return ERR_PTR(-ERANGE);
 	}
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (!b->shift && b->phys == doorbell) {
-			b->users++;
+		if (!b->shift && b->phys == doorbell &&
+		    iommu_msi_binding_get(b))
 			return b;
-		}
 	}
 	return binding_new(dev, doorbell);
 }
@@ -733,11 +769,15 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 		return bind_untranslated(dev, doorbell, limit);
 
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (b->users && b->slot && b->shift == PAGE_SHIFT &&
+		if (b->slot && !b->cur && b->shift == PAGE_SHIFT &&
 		    b->phys == page &&
 		    b->slot->window->base == base &&
-		    b->slot->window->size == size)
-			return binding_reuse(b, limit);
+		    b->slot->window->size == size) {
+			struct iommu_msi_binding *reused = binding_reuse(b, limit);
+
+			if (reused)
+				return reused;
+		}
 	}
 
 	window = iommu_msi_window_get(base, size, PAGE_SHIFT);
@@ -790,11 +830,17 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 		return NULL;	/* no doorbell yet, so no binding */
 	page = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(shift) - 1);
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
+		struct iommu_msi_binding *reused;
+
 		db = b->cur ?: b->home;
 		if (b->phys != page || !db || db->cookie != cookie)
 			continue;
-		if (b->users)
-			return binding_reuse(b, limit);
+		/* In use: shared; unless its last MSI goes meanwhile. */
+		if (iommu_msi_binding_users(b)) {
+			reused = binding_reuse(b, limit);
+			if (reused)
+				return reused;
+		}
 		/* An idle IOVA the device cannot write: the slow path says so. */
 		if (db->iova + iommu_msi_shift_size(shift) - 1 > limit)
 			return NULL;
@@ -802,7 +848,8 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 			binding_free(b, false, false);	/* reclaimed */
 			return NULL;
 		}
-		b->users = 1;
+		/* Idle: no release runs on it, only we (group mutex) change it. */
+		atomic_set(&b->users, 1);
 		return b;
 	}
 	return NULL;
@@ -876,10 +923,52 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	return b ?: bind_cookie_new(cookie, dev, doorbell, limit);
 }
 
-static void binding_put(struct iommu_msi_binding *b)
+/* Drop one MSI of @b, under the group mutex. */
+void iommu_msi_binding_put(struct iommu_msi_binding *b)
 {
-	if (!--b->users && !binding_idle(b))
+	if (atomic_dec_and_test(&b->users) && !binding_idle(b))
 		binding_free(b, true, false);
+}
+
+/*
+ * Drop one MSI of @b without the group mutex, if that can be done: it is
+ * not @b's last MSI, or @b goes idle on a doorbell of the device's domain.
+ * The switch hooks hold an MSI of every binding while they change it, and
+ * whoever holds the group mutex waits out the few instructions a binding
+ * spends going idle, so @b's doorbell cannot change under us. Returns
+ * false if the caller must take the group mutex and call
+ * iommu_msi_binding_put().
+ */
+static bool binding_put_fast(struct iommu_msi_binding *b)
+{
+	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
+	struct iommu_msi_doorbell *db;
+
+	if (atomic_add_unless(&b->users, -1, 1))
+		return true;
+	if (!idle_ms)
+		return false;
+	preempt_disable();
+	if (atomic_cmpxchg_acquire(&b->users, 1,
+				   IOMMU_MSI_BINDING_GOING_IDLE) != 1) {
+		preempt_enable();
+		return false;
+	}
+	db = b->cur ?: b->home;
+	if (!db || b->next) {
+		/* Nothing to stay idle on: the binding goes, under the mutex. */
+		atomic_set_release(&b->users, 1);
+		preempt_enable();
+		return false;
+	}
+	/* @b still points at @db, which keeps it, and its cookie, alive. */
+	if (atomic_dec_and_test(&db->users) &&
+	    (trace_iommu_msi_idle_enabled() ||
+	     !delayed_work_pending(&db->cookie->reclaim)))
+		doorbell_idle(db, b->dev, idle_ms);
+	atomic_set_release(&b->users, 0);
+	preempt_enable();
+	return true;
 }
 
 /*
@@ -911,7 +1000,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 		msi_desc_set_iommu_msi_iova(desc, 0, 0);
 		desc->iommu_binding = NULL;
 		if (old)
-			binding_put(old);
+			iommu_msi_binding_put(old);
 		return PTR_ERR(b);
 	}
 
@@ -926,7 +1015,7 @@ VISIBLE_IF_KUNIT int iommu_msi_domain_prepare(struct iommu_domain *domain,
 	desc->iommu_binding = b;
 	msi_desc_set_iommu_msi_iova(desc, b->shift ? b->iova : 0, b->shift);
 	if (old)
-		binding_put(old);
+		iommu_msi_binding_put(old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_prepare);
@@ -1035,19 +1124,6 @@ bool iommu_msi_translated(const struct msi_desc *desc)
 }
 EXPORT_SYMBOL_GPL(iommu_msi_translated);
 
-/* The core of iommu_msi_release(), with the group mutex held. */
-VISIBLE_IF_KUNIT void iommu_msi_domain_release(struct msi_desc *desc)
-{
-	struct iommu_msi_binding *b = desc->iommu_binding;
-
-	iommu_msi_assert_group_locked(desc->dev);
-	msi_desc_set_iommu_msi_iova(desc, 0, 0);
-	desc->iommu_binding = NULL;
-	if (b)
-		binding_put(b);
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_msi_domain_release);
-
 /**
  * iommu_msi_release() - drop an MSI's use of its doorbell mapping
  * @desc: descriptor passed to iommu_msi_prepare(), never prepared, or NULL
@@ -1064,11 +1140,18 @@ void iommu_msi_release(struct msi_desc *desc)
 	struct iommu_domain *domain;
 	struct iommu_group *group;
 
+	struct iommu_msi_binding *b;
+
 	/* Only devices in a group have bindings. */
 	if (!desc || !desc->iommu_binding)
 		return;
+	b = desc->iommu_binding;
+	msi_desc_set_iommu_msi_iova(desc, 0, 0);
+	desc->iommu_binding = NULL;
+	if (binding_put_fast(b))
+		return;
 	group = iommu_msi_group_lock(msi_desc_to_dev(desc), &domain);
-	iommu_msi_domain_release(desc);
+	iommu_msi_binding_put(b);
 	if (group)
 		iommu_msi_group_unlock(group);
 }

@@ -77,7 +77,8 @@ struct iommu_msi_doorbell {
 /*
  * What one device's MSIs use of one doorbell page: the IOVA their messages
  * hold. It lives as long as one of its MSIs does, whatever domains the
- * device goes through, and is only touched under the device's group mutex.
+ * device goes through, and is only touched under the device's group mutex,
+ * but for @users, which a release drops without it when it can.
  * When its last MSI goes it stays, idle (@users 0), pointing at its
  * doorbell without using it, so that the next MSI finds the mapping with
  * no lock and no allocation; it goes when the device changes domain or
@@ -89,12 +90,30 @@ struct iommu_msi_binding {
 	phys_addr_t		phys;		/* page, or the doorbell if untranslated */
 	dma_addr_t		iova;
 	unsigned int		shift;		/* 0: used untranslated */
-	unsigned int		users;		/* MSI descriptors; 0: idle */
+	atomic_t		users;		/* MSI descriptors; 0: idle */
 	struct iommu_msi_slot	*slot;		/* window IOVA: held if used */
 	struct iommu_msi_doorbell *home;	/* allocator IOVA: its owner */
 	struct iommu_msi_doorbell *cur;		/* window mapping in use now */
 	struct iommu_msi_doorbell *next;	/* during a domain switch */
 };
+
+/*
+ * A binding's count while the release of its last MSI turns it idle
+ * without the group mutex (binding_put_fast()): for a few instructions,
+ * with preemption off. Whoever holds the group mutex waits it out before
+ * looking at the binding, with iommu_msi_binding_users().
+ */
+#define IOMMU_MSI_BINDING_GOING_IDLE	(-1)
+
+static inline int iommu_msi_binding_users(struct iommu_msi_binding *b)
+{
+	int users;
+
+	while ((users = atomic_read_acquire(&b->users)) ==
+	       IOMMU_MSI_BINDING_GOING_IDLE)
+		cpu_relax();
+	return users;
+}
 
 struct iommu_msi_cookie {
 	struct list_head	node;		/* in the debugfs listing */
@@ -180,6 +199,9 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev);
 void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev);
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
+bool iommu_msi_binding_get(struct iommu_msi_binding *b);
+void iommu_msi_binding_put(struct iommu_msi_binding *b);
+void iommu_msi_dev_hold_bindings(struct device *dev);
 
 /*
  * Every live cookie, for debugfs. Taken when a cookie is published and when
@@ -232,7 +254,6 @@ void iommu_msi_cookie_reclaim(struct iommu_msi_cookie *cookie);
 int iommu_msi_domain_prepare(struct iommu_domain *domain,
 			     struct msi_desc *desc, phys_addr_t doorbell,
 			     u64 limit);
-void iommu_msi_domain_release(struct msi_desc *desc);
 u64 iommu_msi_addr_limit(const struct msi_desc *desc);
 #endif
 
