@@ -923,10 +923,13 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	return b ?: bind_cookie_new(cookie, dev, doorbell, limit);
 }
 
-/* Drop one MSI of @b, under the group mutex. */
+/*
+ * Drop one MSI of @b, under the group mutex. The count is not a refcount_t:
+ * an idle binding (0) comes back to 1, and -1 marks one going idle.
+ */
 void iommu_msi_binding_put(struct iommu_msi_binding *b)
 {
-	if (atomic_dec_and_test(&b->users) && !binding_idle(b))
+	if (!atomic_dec_return(&b->users) && !binding_idle(b))
 		binding_free(b, true, false);
 }
 
@@ -942,10 +945,13 @@ void iommu_msi_binding_put(struct iommu_msi_binding *b)
 static bool binding_put_fast(struct iommu_msi_binding *b)
 {
 	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
+	int users = atomic_read(&b->users);
 	struct iommu_msi_doorbell *db;
 
-	if (atomic_add_unless(&b->users, -1, 1))
-		return true;
+	/* Not the last MSI: one less, nothing else to do. */
+	while (users > 1)
+		if (atomic_try_cmpxchg(&b->users, &users, users - 1))
+			return true;
 	if (!idle_ms)
 		return false;
 	preempt_disable();
