@@ -26,7 +26,8 @@
  * prepare and release), then the device's iommu_group mutex, then a
  * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock is
  * taken under the group mutex when a cookie is freed, and nests cookie
- * mutexes only in the debugfs reader.
+ * mutexes only in the debugfs reader. A release that leaves its binding in
+ * use, or idle on a doorbell, takes no lock: see binding_put_fast().
  */
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
@@ -1136,16 +1137,16 @@ EXPORT_SYMBOL_GPL(iommu_msi_translated);
  *
  * Called by irqchip drivers when the MSI is freed. When the last user of a
  * doorbell mapping goes, the page is unmapped (with IOTLB invalidation) and
- * its IOVA is given back. Safe to call on a descriptor with no translation.
+ * its IOVA is given back, after iommu_msi_idle_ms unless its slot or IOVA
+ * is needed first. Safe to call on a descriptor with no translation.
  *
- * Context: process context, may sleep. Takes the device's iommu_group
- * mutex, so it must not be called under it.
+ * Context: process context, may sleep. May take the device's iommu_group
+ * mutex (when a binding must be freed), so it must not be called under it.
  */
 void iommu_msi_release(struct msi_desc *desc)
 {
 	struct iommu_domain *domain;
 	struct iommu_group *group;
-
 	struct iommu_msi_binding *b;
 
 	/* Only devices in a group have bindings. */
