@@ -533,10 +533,15 @@ static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
 	struct iommu_msi_cookie *cookie = db->cookie;
 
 	trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
-	/* The work holds the cookie while it is queued. */
-	if (queue_delayed_work(system_wq, &cookie->reclaim,
-			       msecs_to_jiffies(idle_ms)))
-		kref_get(&cookie->ref);
+	/*
+	 * The work holds the cookie while it is queued: take that reference
+	 * first, since the work may run and drop it before we get further.
+	 * Not the last one if the work was queued already: @db holds one.
+	 */
+	kref_get(&cookie->ref);
+	if (!queue_delayed_work(system_wq, &cookie->reclaim,
+				msecs_to_jiffies(idle_ms)))
+		kref_put(&cookie->ref, cookie_free);
 }
 
 /*

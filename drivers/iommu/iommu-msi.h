@@ -81,8 +81,9 @@ struct iommu_msi_doorbell {
  * but for @users, which a release drops without it when it can.
  * When its last MSI goes it stays, idle (@users 0), pointing at its
  * doorbell without using it, so that the next MSI finds the mapping with
- * no lock and no allocation; it goes when the device changes domain or
- * its doorbell is reclaimed.
+ * no lock and no allocation. It goes when the device changes domain, its
+ * MSI window moves or it leaves its IOMMU, and, once its doorbell was
+ * reclaimed, when the device next sets up an MSI on that page.
  */
 struct iommu_msi_binding {
 	struct hlist_node	node;		/* in dev->iommu->msi_bindings */
