@@ -279,6 +279,7 @@ test: deps
 	@$(MAKE) --no-print-directory kernels
 	@$(MAKE) --no-print-directory kunit
 	@$(MAKE) --no-print-directory e2e
+	@$(E2E) --kernel $(BUILD)/arm64 --demo
 	@$(MAKE) --no-print-directory iommufd-selftests
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory docs

@@ -293,7 +293,9 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	size_t granule = iommu_msi_shift_size(cookie->shift);
 
 	lockdep_assert_held(&cookie->lock);
-	trace_iommu_msi_unmap(dev, db->phys, db->iova, atomic_read(&db->users));
+	/* A reclaim marks the doorbell dead first: it has no user. */
+	trace_iommu_msi_unmap(dev, db->phys, db->iova,
+			      max(atomic_read(&db->users), 0));
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	if (iommu_unmap(cookie->domain, db->iova, granule) != granule) {
 		iommu_msi_err(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
