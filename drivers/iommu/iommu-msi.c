@@ -546,6 +546,17 @@ static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
 		kref_put(&cookie->ref, cookie_free);
 }
 
+/* A binding going idle gives up its use of @db; the last queues its reclaim. */
+static void doorbell_unuse(struct iommu_msi_doorbell *db, struct device *dev,
+			   unsigned int idle_ms)
+{
+	/* Usually the reclaim is queued already: only a test of a bit. */
+	if (atomic_dec_and_test(&db->users) &&
+	    (trace_iommu_msi_idle_enabled() ||
+	     !delayed_work_pending(&db->cookie->reclaim)))
+		doorbell_idle(db, dev, idle_ms);
+}
+
 /*
  * Drop a binding's reference to @db, and its use of it if @used. A doorbell
  * left unused stays mapped for iommu_msi_idle_ms, unless @now: then it is
@@ -621,12 +632,24 @@ static bool binding_idle(struct iommu_msi_binding *b)
 
 	if (!db || b->next || !idle_ms)
 		return false;
-	/* Usually the reclaim is queued already: only a test of a bit. */
-	if (atomic_dec_and_test(&db->users) &&
-	    (trace_iommu_msi_idle_enabled() ||
-	     !delayed_work_pending(&db->cookie->reclaim)))
-		doorbell_idle(db, b->dev, idle_ms);
+	doorbell_unuse(db, b->dev, idle_ms);
 	return true;
+}
+
+/*
+ * Free the idle bindings of @dev, unmapping at once the doorbells nothing
+ * else uses; with @hold, also take one more MSI of each binding left.
+ */
+static void dev_sweep_bindings(struct device *dev, bool hold)
+{
+	struct iommu_msi_binding *b;
+	struct hlist_node *tmp;
+
+	iommu_msi_assert_group_locked(dev);
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
+		if (hold ? !iommu_msi_binding_get(b) :
+			   !iommu_msi_binding_users(b))
+			binding_free(b, false, true);
 }
 
 /**
@@ -640,13 +663,7 @@ static bool binding_idle(struct iommu_msi_binding *b)
  */
 void iommu_msi_dev_drop_idle(struct device *dev)
 {
-	struct iommu_msi_binding *b;
-	struct hlist_node *tmp;
-
-	iommu_msi_assert_group_locked(dev);
-	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
-		if (!iommu_msi_binding_users(b))
-			binding_free(b, false, true);
+	dev_sweep_bindings(dev, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_drop_idle);
 
@@ -658,13 +675,7 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_drop_idle);
  */
 void iommu_msi_dev_hold_bindings(struct device *dev)
 {
-	struct iommu_msi_binding *b;
-	struct hlist_node *tmp;
-
-	iommu_msi_assert_group_locked(dev);
-	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
-		if (!iommu_msi_binding_get(b))
-			binding_free(b, false, true);
+	dev_sweep_bindings(dev, true);
 }
 
 /*
@@ -777,8 +788,8 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 		return bind_untranslated(dev, doorbell, limit);
 
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
-		if (b->slot && !b->cur && b->shift == PAGE_SHIFT &&
-		    b->phys == page &&
+		if (iommu_msi_binding_holds_slot(b) &&
+		    b->shift == PAGE_SHIFT && b->phys == page &&
 		    b->slot->window->base == base &&
 		    b->slot->window->size == size) {
 			struct iommu_msi_binding *reused = binding_reuse(b, limit);
@@ -976,10 +987,7 @@ static bool binding_put_fast(struct iommu_msi_binding *b)
 		return false;
 	}
 	/* @b still points at @db, which keeps it, and its cookie, alive. */
-	if (atomic_dec_and_test(&db->users) &&
-	    (trace_iommu_msi_idle_enabled() ||
-	     !delayed_work_pending(&db->cookie->reclaim)))
-		doorbell_idle(db, b->dev, idle_ms);
+	doorbell_unuse(db, b->dev, idle_ms);
 	atomic_set_release(&b->users, 0);
 	preempt_enable();
 	return true;
