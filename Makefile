@@ -30,6 +30,12 @@ WINDOW_TREE  := $(BUILD)/linux-window
 WINDOW_PATCH := $(CURDIR)/tests/e2e/negative/window-ignored.patch
 LEAK_TREE    := $(BUILD)/linux-leak
 LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
+# make bench-floor: stock plus the least any unmapping design adds. Its
+# tree and objects sit as stock's do relative to each other, so ccache
+# serves the stock kernel's objects.
+FLOOR_TREE   := $(BUILD)/floor/linux-stock
+FLOOR_OBJ    := $(BUILD)/floor/arm64-stock
+FLOOR_PATCH  := $(CURDIR)/tests/bench/floor-count-users.patch
 KUNITCONFIG  := $(CURDIR)/kunit/msi.kunitconfig
 KUNIT_QEMU   := $(CURDIR)/kunit/qemu_arm64_smmuv3.py
 GUEST        := $(BUILD)/guest
@@ -48,7 +54,8 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 	kunit-debug kernel-bench iommufd-selftests iommufd-selftests-stock \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
-	series series-check series-shipped bench kunit-bench \
+	series series-check series-shipped bench bench-init bench-floor \
+	kernel-floor kunit-bench \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
 
@@ -68,6 +75,8 @@ help:
 	@echo "make kernel-layerscape arm64 build with LS-SCFG MSI and GICv3 MBI"
 	@echo "make kernels      all three (no warning allowed)"
 	@echo "make kernel-stock the same config on the unmodified base"
+	@echo "make bench        ours against stock under QEMU -icount, then kunit-bench"
+	@echo "make bench-floor  stock + a bare count of each doorbell's MSIs, against stock"
 	@echo "make e2e-pages    the ITS scenarios on 64K and 16K page kernels"
 	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
 	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"
@@ -138,16 +147,30 @@ kernel-bench: tree
 	@$(KBUILD) $(TREE) $(BUILD)/arm64-bench $(BENCH_CONFIG) Image
 
 # Side by side, ours against stock from the same config: see tests/bench/.
-bench: kernel-bench kernel-stock
+# The guest's /init for both bench targets.
+bench-init: tree
 	@$(MAKE) -s -C $(TREE) ARCH=arm64 O=$(BUILD)/uapi-obj \
 		INSTALL_HDR_PATH=$(UAPI) headers_install
 	@mkdir -p $(BUILD)/bench
 	@$(CROSS)gcc -static -O2 -Wall -Wextra -Werror -Wno-format-truncation \
 		-I$(UAPI)/include \
 		-o $(BUILD)/bench/bench tests/bench/bench.c
+
+bench: kernel-bench kernel-stock bench-init
 	@tests/bench/run-bench.sh $(BUILD)/arm64-bench $(BUILD)/arm64-stock \
 		$(BUILD)/bench/bench $(BUILD)/bench
 	@$(MAKE) --no-print-directory kunit-bench
+
+# What no design that can unmap a doorbell goes below: stock with a count of
+# each doorbell's MSIs and a release (tests/bench/floor-count-users.patch).
+kernel-floor: kernel-stock
+	@scripts/tree.sh stock $(FLOOR_TREE) $(FLOOR_PATCH)
+	@echo "kernel: building $(FLOOR_OBJ) (stock + a bare count of users)"
+	@$(KBUILD) $(FLOOR_TREE) $(FLOOR_OBJ) $(BENCH_CONFIG) Image
+
+bench-floor: kernel-floor bench-init
+	@tests/bench/run-bench.sh $(FLOOR_OBJ) $(BUILD)/arm64-stock \
+		$(BUILD)/bench/bench $(BUILD)/bench-floor
 
 # KUnit microbenchmarks of the MSI cookie core (ours only), without the
 # debug options of the KUnit suite, so that they time the code itself;

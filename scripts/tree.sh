@@ -5,7 +5,7 @@
 # (tag "base"), patches/series applied on top as commits, and the files we
 # own linked in, so edits made in the tree land in this repo.
 #
-# Usage: tree.sh [prepare|export|export-check|stock <dir>|negative <dir> <patch>]
+# Usage: tree.sh [prepare|export|export-check|stock <dir> [patch]|negative <dir> <patch>]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -197,8 +197,17 @@ prepare) prepare ;;
 export) export_series ;;
 export-check) export_check ;;
 stock)
+	# The base, with one patch on it if given (make bench-floor).
 	worktree_at "$2" base
-	git -C "$2" checkout -q --detach base
+	if [ -z "${3:-}" ]; then
+		git -C "$2" checkout -q --detach base
+	elif ! git -C "$2" apply --reverse --check "$3" 2>/dev/null; then
+		# Not applied yet: untouched files keep their times, and
+		# their objects.
+		git -C "$2" checkout -q -f --detach base
+		git -C "$2" reset -q --hard
+		git -C "$2" apply "$3" || die "patch $3 does not apply to the base"
+	fi
 	;;
 negative)
 	# The tree's HEAD, copies of our files, and one patch that breaks it.
