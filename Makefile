@@ -14,10 +14,11 @@ E2E_CONFIG   := $(CURDIR)/configs/e2e-arm64.config
 TEST_CONFIG  := $(BUILD)/test-arm64.config
 TEST_FRAGS   := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config \
 		$(CURDIR)/configs/kunit-builtin.config
-# make bench: ours and stock from this one.
+# make bench: ours and stock from this one; BENCH_EXTRA adds fragments.
+BENCH_EXTRA  ?=
 BENCH_CONFIG := $(BUILD)/bench-arm64.config
 BENCH_FRAGS  := $(E2E_CONFIG) $(CURDIR)/configs/iommufd-test.config \
-		$(CURDIR)/configs/bench.config
+		$(CURDIR)/configs/bench.config $(BENCH_EXTRA)
 LS_CONFIG    := $(CURDIR)/configs/layerscape-arm64.config
 PPC_CONFIG   := $(CURDIR)/configs/ppce500.config
 DEBUG_CONFIG := $(CURDIR)/configs/debug.config
