@@ -162,8 +162,8 @@ bench: kernel-bench kernel-stock bench-init
 		$(BUILD)/bench/bench $(BUILD)/bench
 	@$(MAKE) --no-print-directory kunit-bench
 
-# What no design that can unmap a doorbell goes below: stock with a count of
-# each doorbell's MSIs and a release (tests/bench/floor-count-users.patch).
+# What counting each doorbell's MSIs costs by itself: stock with that count
+# and a release, nothing else (tests/bench/floor-count-users.patch).
 kernel-floor: kernel-stock
 	@scripts/tree.sh stock $(FLOOR_TREE) $(FLOOR_PATCH)
 	@echo "kernel: building $(FLOOR_OBJ) (stock + a bare count of users)"
