@@ -78,6 +78,7 @@ help:
 	@echo "make kernel-stock the same config on the unmodified base"
 	@echo "make bench        ours against stock under QEMU -icount, then kunit-bench"
 	@echo "make bench-floor  stock + a bare count of each doorbell's MSIs, against stock"
+	@echo "                  (both: BENCH_EXTRA=configs/bench-lse.config for LSE atomics)"
 	@echo "make e2e-pages    the ITS scenarios on 64K and 16K page kernels"
 	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
 	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"

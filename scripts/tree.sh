@@ -199,14 +199,17 @@ export-check) export_check ;;
 stock)
 	# The base, with one patch on it if given (make bench-floor).
 	worktree_at "$2" base
-	if [ -z "${3:-}" ]; then
-		git -C "$2" checkout -q --detach base
-	elif ! git -C "$2" apply --reverse --check "$3" 2>/dev/null; then
-		# Not applied yet: untouched files keep their times, and
-		# their objects.
+	# Redone only if the tree is not exactly base + patch: files left
+	# alone keep their times, and their objects.
+	want=$([ -z "${3:-}" ] || git patch-id --stable < "$3")
+	have=$(git -C "$2" diff base | git patch-id --stable)
+	if [ "$(git -C "$2" rev-parse HEAD)" != "$(tgit rev-parse "base^{commit}")" ] ||
+	   [ "${have%% *}" != "${want%% *}" ]; then
 		git -C "$2" checkout -q -f --detach base
 		git -C "$2" reset -q --hard
-		git -C "$2" apply "$3" || die "patch $3 does not apply to the base"
+		if [ -n "${3:-}" ]; then
+			git -C "$2" apply "$3" || die "patch $3 does not apply to the base"
+		fi
 	fi
 	;;
 negative)
