@@ -55,7 +55,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 	kunit-debug kernel-bench iommufd-selftests iommufd-selftests-stock \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
-	series series-check series-shipped bench bench-init bench-floor \
+	series series-check series-shipped bench bench-init bench-floor bench-profile \
 	kernel-floor kunit-bench \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
 	e2e-debug-negative check docs run test clean help
@@ -79,6 +79,7 @@ help:
 	@echo "make bench        ours against stock under QEMU -icount, then kunit-bench"
 	@echo "make bench-floor  stock + a bare count of each doorbell's MSIs, against stock"
 	@echo "                  (both: BENCH_EXTRA=configs/bench-lse.config for LSE atomics)"
+	@echo "make bench-profile instructions of one prepare and one release, ours, stock, floor"
 	@echo "make e2e-pages    the ITS scenarios on 64K and 16K page kernels"
 	@echo "make kunit        our KUnit suites on QEMU virt + SMMUv3"
 	@echo "make e2e          the end-to-end matrix (SCENARIOS=... to pick)"
@@ -173,6 +174,13 @@ kernel-floor: kernel-stock
 bench-floor: kernel-floor bench-init
 	@tests/bench/run-bench.sh $(FLOOR_OBJ) $(BUILD)/arm64-stock \
 		$(BUILD)/bench/bench $(BUILD)/bench-floor
+
+# Instructions of single calls of prepare and release, ours, stock's and the
+# floor's, counted by single-stepping them under QEMU's gdbstub.
+bench-profile: kernel-bench kernel-floor bench-init
+	@scripts/deps.sh gdb-multiarch
+	@tests/bench/run-profile.sh $(BUILD)/arm64-bench $(BUILD)/arm64-stock \
+		$(FLOOR_OBJ) $(BUILD)/bench/bench $(BUILD)/bench-profile
 
 # KUnit microbenchmarks of the MSI cookie core (ours only), without the
 # debug options of the KUnit suite, so that they time the code itself;

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages the project needs; quiet when all are there.
+# Arguments name more, for the targets that alone need them.
 set -euo pipefail
 
 PKGS="linux-source-6.12 gcc-aarch64-linux-gnu gcc-powerpc-linux-gnu
 qemu-system-arm qemu-system-ppc coccinelle sparse ccache flex bison bc
-libelf-dev libssl-dev cpio python3 python3-sphinx python3-ply python3-git git make xz-utils"
+libelf-dev libssl-dev cpio python3 python3-sphinx python3-ply python3-git git make xz-utils
+$*"
 
 missing=
 for p in $PKGS; do

@@ -22,26 +22,14 @@ OURS=$1 STOCK=$2 BIN=$3 OUT=$4
 RUNS=${RUNS:-5}
 TIMEOUT=${TIMEOUT:-900}
 
-mkdir -p "$OUT"
-rm -rf "$OUT/root"
-mkdir -p "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/dev"
-cp "$BIN" "$OUT/root/init"
-(cd "$OUT/root" && find . | cpio -o -H newc --quiet) > "$OUT/initramfs.cpio"
-[ -f "$OUT/nvme.img" ] || truncate -s 16M "$OUT/nvme.img"
+. "$(dirname "$0")/lib.sh"
+bench_setup "$BIN" "$OUT"
 
 # boot <objdir> <log> <cpus> [cmdline]: one CPU for the MSI paths (nothing
 # else runs), four for the NVMe probe (a queue pair, and a vector, each).
 boot() {
 	local kobj=$1 log=$2 cpus=$3 mem=$4 extra=${5:-}
-	timeout "$TIMEOUT" qemu-system-aarch64 \
-		-machine virt,gic-version=3,iommu=smmuv3 -cpu max,pauth-impdef=on \
-		-smp "$cpus" -m "$mem" -icount shift=0,sleep=off \
-		-display none -monitor none -serial stdio -no-reboot -nic none \
-		-kernel "$kobj/arch/arm64/boot/Image" -initrd "$OUT/initramfs.cpio" \
-		-append "console=ttyAMA0 panic=-1 nvme.write_queues=4 $extra" \
-		-device edu \
-		-drive file="$OUT/nvme.img",if=none,id=nvme,format=raw \
-		-device nvme,drive=nvme,serial=bench \
+	bench_qemu "$kobj" "$OUT" "$cpus" "$mem" "$extra" -serial stdio \
 		< /dev/null > "$log" 2>&1 || true
 	if ! grep -aq '^BENCH-DONE' "$log"; then
 		echo "bench: $log did not finish:" >&2
