@@ -31,7 +31,7 @@ WINDOW_TREE  := $(BUILD)/linux-window
 WINDOW_PATCH := $(CURDIR)/tests/e2e/negative/window-ignored.patch
 LEAK_TREE    := $(BUILD)/linux-leak
 LEAK_PATCH   := $(CURDIR)/tests/e2e/negative/leak-doorbell.patch
-# make bench-floor: stock plus the least any unmapping design adds. Its
+# make bench-floor: stock plus a bare count of each doorbell's MSIs. Its
 # tree and objects sit as stock's do relative to each other, so ccache
 # serves the stock kernel's objects.
 FLOOR_TREE   := $(BUILD)/floor/linux-stock

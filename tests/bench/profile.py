@@ -49,23 +49,23 @@ while any(len(done[f]) < calls for f in funcs):
     if pc not in bps:
         raise gdb.GdbError("stopped at %#x (%s), not at a profiled function" %
                            (pc, function_at(pc)))
-    name, bp = bps[pc]
+    name = bps[pc][0]
     hits[name] += 1
     if hits[name] <= skip:
         continue
     ret, sp = reg("x30"), reg("sp")
     where = collections.Counter()
-    for bp_ in bps.values():
-        bp_[1].enabled = False
+    for _, bp in bps.values():
+        bp.enabled = False
     trace = []
     while not (pc == ret and reg("sp") == sp):
         where[function_at(pc)] += 1
         trace.append(pc)
         gdb.execute("stepi", to_string=True)
         pc = reg("pc")
-    for bp_ in bps.values():
-        bp_[1].enabled = len(done[bp_[0]]) + (bp_[0] == name) < calls
     done[name].append(where)
+    for f, bp in bps.values():
+        bp.enabled = len(done[f]) < calls
     if os.environ.get("TRACE"):
         print("trace: " + " ".join("%x" % t for t in trace))
 
