@@ -138,6 +138,15 @@ int iommu_msi_dev_switch_prepare(struct device *dev, struct iommu_domain *new,
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_dev_switch_prepare);
 
+/* Whether bind_fast() may give @b to new MSIs of a device in @cookie's domain. */
+static bool binding_in_domain(const struct iommu_msi_binding *b,
+			      const struct iommu_msi_cookie *cookie)
+{
+	const struct iommu_msi_doorbell *db = b->cur ?: b->home;
+
+	return cookie && db && db->cookie == cookie;
+}
+
 /**
  * iommu_msi_dev_switch_commit() - hand a device's MSIs over to its new domain
  * @dev: device now attached to @new
@@ -174,6 +183,7 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 			if (held)
 				iommu_msi_slot_put(b->slot);
 		}
+		WRITE_ONCE(b->in_domain, binding_in_domain(b, cookie));
 		iommu_msi_binding_put(b);	/* the switch's own */
 	}
 }

@@ -2954,6 +2954,195 @@ static void lazy_wake_up_races_reclaim(struct kunit *test)
 		   atomic_read(&md->maps));
 }
 
+/*
+ * iommu_msi_prepare() on a test device, which has no group, translates an
+ * MSI only through bind_fast(): its slow path finds no IOMMU and leaves
+ * the MSI untranslated. That tells the two paths apart.
+ */
+static void fast_wakes_idle_binding(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	struct msi_desc *other = new_desc(test);
+	struct iommu_msi_binding *b;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	b = desc->iommu_binding;
+	iommu_msi_release(desc);
+	KUNIT_ASSERT_EQ(test, iommu_msi_binding_users(b), 0);
+
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(desc, mock_db(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, desc->iommu_binding, b);
+	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
+
+	/* No binding to that page: the slow path, which finds no IOMMU. */
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(other, mock_db(1)), 0);
+	expect_untranslated(test, other);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+}
+
+/* A binding in use gains an MSI from another offset of the same page. */
+static void fast_shares_binding_in_use(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_desc *b = new_desc(test);
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(b, mock_db_off(0, 0x8)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, b->iommu_binding, a->iommu_binding);
+	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(a->iommu_binding), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(a)->users), 1);
+	expect_composed(test, md, b, mock_db_off(0, 0x8), MOCK_WIN_BASE);
+
+	iommu_msi_release(a);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(b)->users), 1);
+	iommu_msi_release(b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
+}
+
+/* Only a binding whose doorbell the device's domain maps is taken. */
+static void fast_skips_binding_out_of_domain(struct kunit *test)
+{
+	struct mock_domain *from = mock_window(test, SZ_4K, 4);
+	struct mock_domain *to = mock_window(test, SZ_4K, 4);
+	struct msi_dev *md = msi_dev_new(test);
+	struct msi_desc *extra = new_desc_for(test, md->dev);
+
+	msi_dev_prepare(test, md, &from->domain);
+	KUNIT_ASSERT_EQ(test, switch_to(md, blocked_domain(test)), 0);
+	KUNIT_EXPECT_FALSE(test, md->desc[0]->iommu_binding->in_domain);
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(extra, mock_db(0)), 0);
+	expect_untranslated(test, extra);
+
+	KUNIT_ASSERT_EQ(test, switch_to(md, &to->domain), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(extra, mock_db(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, extra->iommu_binding,
+			    md->desc[0]->iommu_binding);
+	expect_composed(test, to, extra, mock_db(0), MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
+}
+
+/* An IOVA above 4 GiB is not given to an MSI that can only write 32 bits. */
+static void fast_refuses_unreachable_iova(struct kunit *test)
+{
+	struct mock_domain *md = mock_window_at(test, SZ_4K, MOCK_WIN_HIGH, 4);
+	struct pci_dev *pdev = kunit_kzalloc(test, sizeof(*pdev), GFP_KERNEL);
+	struct msi_desc *wide, *wide2, *narrow;
+
+	KUNIT_ASSERT_NOT_NULL(test, pdev);
+	pdev->dev.bus = &pci_bus_type;
+	give_mock_iommu(test, &pdev->dev);
+	wide = new_desc_for(test, &pdev->dev);
+	wide2 = new_desc_for(test, &pdev->dev);
+	narrow = new_desc_for(test, &pdev->dev);
+	wide->pci.msi_attrib.is_msix = 1;
+	wide2->pci.msi_attrib.is_msix = 1;
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, wide, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(narrow, mock_db(0)), 0);
+	expect_untranslated(test, narrow);
+	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(wide2, mock_db(0)), 0);
+	expect_composed(test, md, wide2, mock_db(0), MOCK_WIN_HIGH);
+	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(wide->iommu_binding), 2);
+}
+
+struct sweep_race {
+	struct mock_domain	*md;
+	struct msi_desc		*desc;
+	struct task_struct	*task;
+	unsigned long		loops;
+	unsigned long		fast;
+	unsigned long		unmapped;
+};
+
+/* A VMM enabling and disabling one MSI, never under the group mutex. */
+static int sweep_race_vmm(void *data)
+{
+	struct sweep_race *r = data;
+	struct mock_domain *md = r->md;
+
+	while (!kthread_should_stop()) {
+		if (!iommu_msi_prepare(r->desc, mock_db(0)) &&
+		    desc_shift(r->desc)) {
+			r->fast++;
+			if (mock_lookup(md, MOCK_WIN_BASE) !=
+			    mock_page(md, mock_db(0)))
+				r->unmapped++;
+		}
+		iommu_msi_release(r->desc);
+		r->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static void sweep_race_stop(void *data)
+{
+	struct sweep_race *r = data;
+
+	if (r->task)
+		kthread_stop(r->task);
+	r->task = NULL;
+}
+
+/*
+ * The group mutex holder frees idle bindings while bind_fast() wakes them
+ * up: each binding is either woken, and stays with its doorbell mapped, or
+ * freed, and the lockless prepare falls back to the slow path.
+ */
+static void fast_wake_races_sweep(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 1);
+	struct msi_desc *mine = new_desc(test);
+	unsigned int i, idle, rebound = 0;
+	struct sweep_race *r;
+
+	set_idle_ms(test, 60000);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->md = md;
+	r->desc = new_desc(test);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sweep_race_stop,
+							r), 0);
+	r->task = kthread_run(sweep_race_vmm, r, "msi-sweep-race");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->task);
+
+	/* This thread plays the group mutex holder. No assertion until stop. */
+	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
+		if (!dev_bindings(mine->dev, &idle)) {
+			if (mock_prepare(md, mine, mock_db(0)))
+				break;
+			iommu_msi_release(mine);
+			rebound++;
+		}
+		iommu_msi_dev_drop_idle(mine->dev);
+		cond_resched();
+	}
+	sweep_race_stop(r);
+	iommu_msi_dev_drop_idle(mine->dev);
+
+	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
+	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
+	/* Both ways were taken: woken without the mutex, and swept. */
+	KUNIT_EXPECT_GT(test, r->fast, 0);
+	KUNIT_EXPECT_GT(test, r->loops, r->fast);
+	KUNIT_EXPECT_GT(test, rebound, 1);
+	KUNIT_EXPECT_EQ(test, dev_bindings(mine->dev, &idle), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
+		   r->loops, r->fast, rebound);
+}
+
 static int iommu_msi_test_init(struct kunit *test)
 {
 	set_idle_ms(test, 0);
@@ -3048,6 +3237,11 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(lazy_release_during_switch),
 	KUNIT_CASE(lazy_window_move_drops_idle_binding),
 	KUNIT_CASE_SLOW(lazy_wake_up_races_reclaim),
+	KUNIT_CASE(fast_wakes_idle_binding),
+	KUNIT_CASE(fast_shares_binding_in_use),
+	KUNIT_CASE(fast_skips_binding_out_of_domain),
+	KUNIT_CASE(fast_refuses_unreachable_iova),
+	KUNIT_CASE_SLOW(fast_wake_races_sweep),
 	KUNIT_CASE(sw_window_move_and_reset),
 	KUNIT_CASE(sw_window_driver_size),
 	KUNIT_CASE(sw_window_bad_input),

@@ -27,7 +27,9 @@
  * cookie's mutex, then iommu_msi_windows_lock. iommu_msi_cookies_lock is
  * taken under the group mutex when a cookie is freed, and nests cookie
  * mutexes only in the debugfs reader. A release that leaves its binding in
- * use, or idle on a doorbell, takes no lock: see binding_put_fast().
+ * use, or idle on a doorbell, takes no lock: see binding_put_fast(); nor
+ * does a prepare that shares or wakes up a binding of the device's domain,
+ * which it finds under RCU: see bind_fast().
  */
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
@@ -529,8 +531,8 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
  * @db has no user left: have it unmapped in @idle_ms unless one comes back.
  * No cookie lock needed: @db keeps its cookie alive.
  */
-static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
-			  unsigned int idle_ms)
+static noinline void doorbell_idle(struct iommu_msi_doorbell *db,
+				   struct device *dev, unsigned int idle_ms)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
 
@@ -547,8 +549,9 @@ static void doorbell_idle(struct iommu_msi_doorbell *db, struct device *dev,
 }
 
 /* A binding going idle gives up its use of @db; the last queues its reclaim. */
-static void doorbell_unuse(struct iommu_msi_doorbell *db, struct device *dev,
-			   unsigned int idle_ms)
+static __always_inline void doorbell_unuse(struct iommu_msi_doorbell *db,
+					   struct device *dev,
+					   unsigned int idle_ms)
 {
 	/* Usually the reclaim is queued already: only a test of a bit. */
 	if (atomic_dec_and_test(&db->users) &&
@@ -605,8 +608,9 @@ struct hlist_head *iommu_msi_dev_bindings(struct device *dev)
 }
 
 /*
- * Free @b, which its MSIs still @used or which is idle. The doorbells it
- * leaves unused are unmapped at once if @now, else after a while.
+ * Free @b, which its MSIs still @used or which is idle, and which the
+ * caller made GONE. The doorbells it leaves unused are unmapped at once if
+ * @now, else after a while. bind_fast() may still be looking at it.
  */
 static void binding_free(struct iommu_msi_binding *b, bool used, bool now)
 {
@@ -616,23 +620,24 @@ static void binding_free(struct iommu_msi_binding *b, bool used, bool now)
 		doorbell_release(b->cur, b->dev, used, now);
 	if (b->home)
 		doorbell_release(b->home, b->dev, used, now);
-	hlist_del(&b->node);
-	kfree(b);
+	hlist_del_rcu(&b->node);
+	kfree_rcu(b, rcu);
 }
 
 /*
- * The last MSI of @b went: keep @b, idle, pointing at its doorbell without
- * using it, for the device's next MSI. Bindings used untranslated, waiting
- * for a domain or half-way through a switch are freed instead.
+ * Make idle @b GONE, for its caller to free it: false if @b is in use, or
+ * a prepare woke it up first. Under the group mutex.
  */
-static bool binding_idle(struct iommu_msi_binding *b)
+static bool binding_claim_idle(struct iommu_msi_binding *b)
 {
-	struct iommu_msi_doorbell *db = b->cur ?: b->home;
-	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
+	int users;
 
-	if (!db || b->next || !idle_ms)
-		return false;
-	doorbell_unuse(db, b->dev, idle_ms);
+	do {
+		users = iommu_msi_binding_users(b);
+		if (users)
+			return false;
+	} while (!atomic_try_cmpxchg(&b->users, &users,
+				     IOMMU_MSI_BINDING_GONE));
 	return true;
 }
 
@@ -646,10 +651,17 @@ static void dev_sweep_bindings(struct device *dev, bool hold)
 	struct hlist_node *tmp;
 
 	iommu_msi_assert_group_locked(dev);
-	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node)
-		if (hold ? !iommu_msi_binding_get(b) :
-			   !iommu_msi_binding_users(b))
-			binding_free(b, false, true);
+	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node) {
+		/* A prepare may wake @b up while we look: then hold it. */
+		do {
+			if (hold && iommu_msi_binding_get(b))
+				break;
+			if (binding_claim_idle(b)) {
+				binding_free(b, false, true);
+				break;
+			}
+		} while (hold);
+	}
 }
 
 /**
@@ -696,6 +708,7 @@ bool iommu_msi_binding_get(struct iommu_msi_binding *b)
 	return true;
 }
 
+/* A binding with one MSI, for binding_publish() once it is complete. */
 static struct iommu_msi_binding *binding_new(struct device *dev,
 					     phys_addr_t phys)
 {
@@ -708,7 +721,13 @@ static struct iommu_msi_binding *binding_new(struct device *dev,
 	b->phys = phys;
 	b->iova = phys;
 	atomic_set(&b->users, 1);
-	hlist_add_head(&b->node, iommu_msi_dev_bindings(dev));
+	return b;
+}
+
+/* Put @b where prepares find it, bind_fast() included. */
+static struct iommu_msi_binding *binding_publish(struct iommu_msi_binding *b)
+{
+	hlist_add_head_rcu(&b->node, iommu_msi_dev_bindings(b->dev));
 	return b;
 }
 
@@ -744,7 +763,8 @@ static struct iommu_msi_binding *bind_untranslated(struct device *dev,
 		    iommu_msi_binding_get(b))
 			return b;
 	}
-	return binding_new(dev, doorbell);
+	b = binding_new(dev, doorbell);
+	return IS_ERR(b) ? b : binding_publish(b);
 }
 
 /* The device's software MSI window, for MSIs set up while it is blocked. */
@@ -825,16 +845,40 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 	b->slot = slot;
 	b->iova = base;
 	b->shift = PAGE_SHIFT;
-	return b;
+	return binding_publish(b);
+}
+
+/*
+ * Give idle @b an MSI, and its doorbell its use back, unless the reclaim
+ * marked the doorbell dead first. False, with @b left as it was, if @b is
+ * not idle or its doorbell is dead. Takes no lock: bind_fast() calls it
+ * too, so whoever holds the group mutex waits out WAKING.
+ */
+static __always_inline bool binding_wake(struct iommu_msi_binding *b)
+{
+	struct iommu_msi_doorbell *db;
+	bool woken;
+
+	preempt_disable();
+	if (atomic_cmpxchg_acquire(&b->users, 0, IOMMU_MSI_BINDING_WAKING)) {
+		preempt_enable();
+		return false;
+	}
+	/* Idle: it has a doorbell, and no switch changes it (they hold). */
+	db = b->cur ?: b->home;
+	woken = atomic_inc_unless_negative(&db->users);
+	atomic_set_release(&b->users, woken);
+	preempt_enable();
+	return woken;
 }
 
 /*
  * The device's binding to @doorbell's page in @cookie, if it has one that
- * is in use or can wake up: the fast path of VMMs that disable and enable
- * MSIs. The caller's group mutex keeps @cookie's domain, so the cookie
- * and the slots of its mapped doorbells, alive. The cookie's mutex is not
- * needed: its granule is final once it has a doorbell, and a binding wakes
- * up a doorbell only if the reclaim has not marked it dead first.
+ * is in use or can wake up, under the group mutex. That mutex keeps
+ * @cookie's domain, so the cookie and the slots of its mapped doorbells,
+ * alive. The cookie's mutex is not needed: its granule is final once it
+ * has a doorbell, and a binding wakes up a doorbell only if the reclaim
+ * has not marked it dead first.
  */
 static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 					       struct device *dev,
@@ -854,22 +898,25 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 		db = b->cur ?: b->home;
 		if (b->phys != page || !db || db->cookie != cookie)
 			continue;
-		/* In use: shared; unless its last MSI goes meanwhile. */
-		if (iommu_msi_binding_users(b)) {
-			reused = binding_reuse(b, limit);
-			if (reused)
-				return reused;
+		/* bind_fast() may wake @b up or share it while we look. */
+		for (;;) {
+			/* In use: shared; unless its last MSI goes meanwhile. */
+			if (iommu_msi_binding_users(b) > 0) {
+				reused = binding_reuse(b, limit);
+				if (reused)
+					return reused;
+			}
+			/* An idle IOVA the device cannot write: the slow path says so. */
+			if (db->iova + iommu_msi_shift_size(shift) - 1 > limit)
+				return NULL;
+			if (binding_wake(b))
+				return b;
+			if (binding_claim_idle(b)) {
+				/* Its doorbell was reclaimed: it goes. */
+				binding_free(b, false, false);
+				return NULL;
+			}
 		}
-		/* An idle IOVA the device cannot write: the slow path says so. */
-		if (db->iova + iommu_msi_shift_size(shift) - 1 > limit)
-			return NULL;
-		if (!atomic_inc_unless_negative(&db->users)) {
-			binding_free(b, false, false);	/* reclaimed */
-			return NULL;
-		}
-		/* Idle: no release runs on it, only we (group mutex) change it. */
-		atomic_set(&b->users, 1);
-		return b;
 	}
 	return NULL;
 }
@@ -924,7 +971,8 @@ bind_cookie_new(struct iommu_msi_cookie *cookie, struct device *dev,
 	} else {
 		b->home = db;
 	}
-	return b;
+	b->in_domain = true;
+	return binding_publish(b);
 
 err_unlock:
 	mutex_unlock(&cookie->lock);
@@ -942,26 +990,17 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	return b ?: bind_cookie_new(cookie, dev, doorbell, limit);
 }
 
-/*
- * Drop one MSI of @b, under the group mutex. The count is not a refcount_t:
- * an idle binding (0) comes back to 1, and -1 marks one going idle.
- */
-void iommu_msi_binding_put(struct iommu_msi_binding *b)
-{
-	if (!atomic_dec_return(&b->users) && !binding_idle(b))
-		binding_free(b, true, false);
-}
 
 /*
- * Drop one MSI of @b without the group mutex, if that can be done: it is
- * not @b's last MSI, or @b goes idle on a doorbell of the device's domain.
+ * Drop one MSI of @b, without the group mutex if need be, if that can be
+ * done so: it is not @b's last MSI, or @b goes idle on its doorbell.
  * The switch hooks hold an MSI of every binding while they change it, and
  * whoever holds the group mutex waits out the few instructions a binding
  * spends going idle, so @b's doorbell cannot change under us. Returns
  * false if the caller must take the group mutex and call
  * iommu_msi_binding_put().
  */
-static bool binding_put_fast(struct iommu_msi_binding *b)
+static __always_inline bool binding_put_fast(struct iommu_msi_binding *b)
 {
 	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
 	int users = atomic_read(&b->users);
@@ -991,6 +1030,21 @@ static bool binding_put_fast(struct iommu_msi_binding *b)
 	atomic_set_release(&b->users, 0);
 	preempt_enable();
 	return true;
+}
+
+/*
+ * Drop one MSI of @b, under the group mutex. The count is not a refcount_t:
+ * an idle binding (0) comes back to 1, and transient negative values mark
+ * one going idle or waking up. A last MSI that cannot leave @b idle frees
+ * it, unless bind_fast() shares it first.
+ */
+void iommu_msi_binding_put(struct iommu_msi_binding *b)
+{
+	while (!binding_put_fast(b))
+		if (atomic_cmpxchg(&b->users, 1, IOMMU_MSI_BINDING_GONE) == 1) {
+			binding_free(b, true, false);
+			return;
+		}
 }
 
 /*
@@ -1055,30 +1109,55 @@ VISIBLE_IF_KUNIT u64 iommu_msi_addr_limit(const struct msi_desc *desc)
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_addr_limit);
 
-/**
- * iommu_msi_prepare() - make a doorbell reachable for an MSI
- * @desc: the MSI's descriptor
- * @doorbell: physical address the MSI writes to
- *
- * Called by irqchip drivers when the MSI is allocated. If the device's
- * domain translates and has an MSI cookie, the granule page holding
- * @doorbell is mapped into the domain (or its existing mapping gains a
- * user) and the translation is stored in @desc for iommu_msi_compose().
- * A blocked device gets its doorbell's slot in its software MSI window,
- * mapped once it is attached. Otherwise the doorbell is used untranslated.
- * The translation stays valid when the device changes domain. Pair with
- * iommu_msi_release(). Preparing @desc again replaces its translation; the
- * new one is in place before the old one is dropped.
- *
- * Context: process context, may sleep. Takes the device's iommu_group
- * mutex, so it must not be called under it.
- * Return: 0 on success (nothing to do counts as success); -ENOSPC if the
- * window or allocator has no IOVA left; -ERANGE if the resulting address
- * cannot be written by the device; -EINVAL if the window does not fit the
- * domain's page size; -ENOMEM; or the error of the mapping. On error @desc
- * holds no translation and nothing is left mapped.
+/* One more MSI on @b without the group mutex, whether in use or idle. */
+static bool binding_get_or_wake(struct iommu_msi_binding *b)
+{
+	int users = atomic_read(&b->users);
+
+	do {
+		if (!users)
+			return binding_wake(b);
+		if (users < 0)
+			return false;	/* changing, or GONE: the slow path */
+	} while (!atomic_try_cmpxchg(&b->users, &users, users + 1));
+	return true;
+}
+
+/*
+ * Share or wake up the device's binding to @doorbell's page without the
+ * group mutex: what VMMs do each time a guest enables an MSI again. It
+ * reads no domain. RCU keeps the bindings it looks at; one in use, or
+ * waking up, keeps its doorbell mapped, and the doorbell its cookie.
+ * Only bindings whose doorbell is in the device's domain are @in_domain,
+ * set under the group mutex, and a switch holds the bindings it moves: the
+ * IOVA returned is mapped in the device's domain, or moves with the live
+ * MSIs to the next one. NULL if the slow path must decide.
  */
-int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
+static struct iommu_msi_binding *bind_fast(struct msi_desc *desc,
+					   phys_addr_t doorbell)
+{
+	struct device *dev = msi_desc_to_dev(desc);
+	struct iommu_msi_binding *b, *found = NULL;
+	dma_addr_t last;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(b, iommu_msi_dev_bindings(dev), node) {
+		if (!READ_ONCE(b->in_domain) || (doorbell ^ b->phys) >> b->shift)
+			continue;
+		last = b->iova + iommu_msi_shift_size(b->shift) - 1;
+		/* Only an IOVA above 4 GiB can be out of the device's reach. */
+		if ((!upper_32_bits(last) ||
+		     last <= iommu_msi_addr_limit(desc)) &&
+		    binding_get_or_wake(b))
+			found = b;
+		break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* The slow path of iommu_msi_prepare(), under the group mutex. */
+static noinline int prepare_locked(struct msi_desc *desc, phys_addr_t doorbell)
 {
 	struct device *dev = msi_desc_to_dev(desc);
 	u64 limit = iommu_msi_addr_limit(desc);
@@ -1099,6 +1178,46 @@ int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
 	ret = iommu_msi_domain_prepare(domain, desc, doorbell, limit);
 	iommu_msi_group_unlock(group);
 	return ret;
+}
+
+/**
+ * iommu_msi_prepare() - make a doorbell reachable for an MSI
+ * @desc: the MSI's descriptor
+ * @doorbell: physical address the MSI writes to
+ *
+ * Called by irqchip drivers when the MSI is allocated. If the device's
+ * domain translates and has an MSI cookie, the granule page holding
+ * @doorbell is mapped into the domain (or its existing mapping gains a
+ * user) and the translation is stored in @desc for iommu_msi_compose().
+ * A blocked device gets its doorbell's slot in its software MSI window,
+ * mapped once it is attached. Otherwise the doorbell is used untranslated.
+ * The translation stays valid when the device changes domain. Pair with
+ * iommu_msi_release(). Preparing @desc again replaces its translation; the
+ * new one is in place before the old one is dropped.
+ *
+ * Context: process context, may sleep. Takes the device's iommu_group
+ * mutex, unless the device already has a binding to the doorbell in its
+ * domain, so it must not be called under it.
+ * Return: 0 on success (nothing to do counts as success); -ENOSPC if the
+ * window or allocator has no IOVA left; -ERANGE if the resulting address
+ * cannot be written by the device; -EINVAL if the window does not fit the
+ * domain's page size; -ENOMEM; or the error of the mapping. On error @desc
+ * holds no translation and nothing is left mapped.
+ */
+int iommu_msi_prepare(struct msi_desc *desc, phys_addr_t doorbell)
+{
+	struct iommu_msi_binding *b;
+
+	/* A re-prepare drops its old binding: that takes the mutex. */
+	if (likely(msi_desc_to_dev(desc)->iommu && !desc->iommu_binding)) {
+		b = bind_fast(desc, doorbell);
+		if (b) {
+			desc->iommu_binding = b;
+			msi_desc_set_iommu_msi_iova(desc, b->iova, b->shift);
+			return 0;
+		}
+	}
+	return prepare_locked(desc, doorbell);
 }
 EXPORT_SYMBOL_GPL(iommu_msi_prepare);
 
@@ -1146,6 +1265,19 @@ bool iommu_msi_translated(const struct msi_desc *desc)
 }
 EXPORT_SYMBOL_GPL(iommu_msi_translated);
 
+/* The slow path of iommu_msi_release(): @b must go, or be changed. */
+static noinline void release_locked(struct device *dev,
+				    struct iommu_msi_binding *b)
+{
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+
+	group = iommu_msi_group_lock(dev, &domain);
+	iommu_msi_binding_put(b);
+	if (group)
+		iommu_msi_group_unlock(group);
+}
+
 /**
  * iommu_msi_release() - drop an MSI's use of its doorbell mapping
  * @desc: descriptor passed to iommu_msi_prepare(), never prepared, or NULL
@@ -1160,8 +1292,6 @@ EXPORT_SYMBOL_GPL(iommu_msi_translated);
  */
 void iommu_msi_release(struct msi_desc *desc)
 {
-	struct iommu_domain *domain;
-	struct iommu_group *group;
 	struct iommu_msi_binding *b;
 
 	/* Only devices in a group have bindings. */
@@ -1170,12 +1300,8 @@ void iommu_msi_release(struct msi_desc *desc)
 	b = desc->iommu_binding;
 	msi_desc_set_iommu_msi_iova(desc, 0, 0);
 	desc->iommu_binding = NULL;
-	if (binding_put_fast(b))
-		return;
-	group = iommu_msi_group_lock(msi_desc_to_dev(desc), &domain);
-	iommu_msi_binding_put(b);
-	if (group)
-		iommu_msi_group_unlock(group);
+	if (!binding_put_fast(b))
+		release_locked(msi_desc_to_dev(desc), b);
 }
 EXPORT_SYMBOL_GPL(iommu_msi_release);
 

@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -77,13 +78,16 @@ struct iommu_msi_doorbell {
 /*
  * What one device's MSIs use of one doorbell page: the IOVA their messages
  * hold. It lives as long as one of its MSIs does, whatever domains the
- * device goes through, and is only touched under the device's group mutex,
- * but for @users, which a release drops without it when it can.
+ * device goes through, and changes only under the device's group mutex,
+ * but for @users: a release drops it, and a prepare raises it, without
+ * that mutex when they can (binding_put_fast(), bind_fast()).
  * When its last MSI goes it stays, idle (@users 0), pointing at its
  * doorbell without using it, so that the next MSI finds the mapping with
  * no lock and no allocation. It goes when the device changes domain, its
  * MSI window moves or it leaves its IOMMU, and, once its doorbell was
  * reclaimed, when the device next sets up an MSI on that page.
+ * @iova, @shift and @phys never change once the binding is on the list,
+ * which RCU walkers read; it is freed after a grace period.
  */
 struct iommu_msi_binding {
 	struct hlist_node	node;		/* in dev->iommu->msi_bindings */
@@ -96,22 +100,30 @@ struct iommu_msi_binding {
 	struct iommu_msi_doorbell *home;	/* allocator IOVA: its owner */
 	struct iommu_msi_doorbell *cur;		/* window mapping in use now */
 	struct iommu_msi_doorbell *next;	/* during a domain switch */
+	/* Its doorbell is in the device's domain: bind_fast() may take it. */
+	bool			in_domain;
+	struct rcu_head		rcu;
 };
 
 /*
  * A binding's count while the release of its last MSI turns it idle
- * without the group mutex (binding_put_fast()): for a few instructions,
- * with preemption off. Whoever holds the group mutex waits it out before
- * looking at the binding, with iommu_msi_binding_users().
+ * (binding_put_fast()), or while a prepare wakes it up (binding_wake()),
+ * without the group mutex: for a few instructions, with preemption off.
+ * Whoever holds the group mutex waits these out before looking at the
+ * binding, with iommu_msi_binding_users(). A binding the mutex holder is
+ * about to free is GONE: nothing wakes it or shares it any more.
  */
 #define IOMMU_MSI_BINDING_GOING_IDLE	(-1)
+#define IOMMU_MSI_BINDING_WAKING	(-2)
+#define IOMMU_MSI_BINDING_GONE		INT_MIN
 
 static inline int iommu_msi_binding_users(struct iommu_msi_binding *b)
 {
 	int users;
 
 	while ((users = atomic_read_acquire(&b->users)) ==
-	       IOMMU_MSI_BINDING_GOING_IDLE)
+	       IOMMU_MSI_BINDING_GOING_IDLE ||
+	       users == IOMMU_MSI_BINDING_WAKING)
 		cpu_relax();
 	return users;
 }
