@@ -911,8 +911,8 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 				return NULL;
 			if (binding_wake(b))
 				return b;
-			if (binding_claim_idle(b)) {
-				/* Its doorbell was reclaimed: it goes. */
+			/* Its doorbell was reclaimed: it goes. */
+			if (atomic_read(&db->users) < 0 && binding_claim_idle(b)) {
 				binding_free(b, false, false);
 				return NULL;
 			}
