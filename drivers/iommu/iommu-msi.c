@@ -990,7 +990,6 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 	return b ?: bind_cookie_new(cookie, dev, doorbell, limit);
 }
 
-
 /*
  * Drop one MSI of @b, without the group mutex if need be, if that can be
  * done so: it is not @b's last MSI, or @b goes idle on its doorbell.
