@@ -27,6 +27,8 @@ PAGES_SCENARIOS := its-type1 its-iommufd its-iommufd-replace its-dmaapi \
 NEG_PATCH    := $(CURDIR)/tests/e2e/negative/break-doorbell-translation.patch
 RACE_TREE    := $(BUILD)/linux-race
 RACE_PATCH   := $(CURDIR)/tests/e2e/negative/no-group-lock.patch
+KRACE_TREE   := $(BUILD)/linux-kunit-race
+KRACE_PATCH  := $(CURDIR)/tests/kunit/negative/non-atomic-claim.patch
 WINDOW_TREE  := $(BUILD)/linux-window
 WINDOW_PATCH := $(CURDIR)/tests/e2e/negative/window-ignored.patch
 LEAK_TREE    := $(BUILD)/linux-leak
@@ -55,6 +57,7 @@ E2E    = $(CURDIR)/tests/e2e/run.sh
 	kunit-debug kernel-bench iommufd-selftests iommufd-selftests-stock \
 	kernel-64k kernel-16k e2e-pages kernel-race-negative e2e-race-negative \
 	kernel-window-negative e2e-window-negative \
+	kernel-kunit-race-negative kunit-race-negative \
 	series series-check series-shipped bench bench-init bench-floor bench-profile \
 	kernel-floor kunit-bench \
 	e2e-stock e2e-negative e2e-debug test-debug kernel-debug-negative \
@@ -89,6 +92,7 @@ help:
 	@echo "make e2e-debug-negative  the debug matrix with a leak planted (kmemleak must see it)"
 	@echo "make e2e-race-negative   its-iommufd-race without the group mutex (must go red)"
 	@echo "make e2e-window-negative its-iommufd-window with the chosen window ignored (must go red)"
+	@echo "make kunit-race-negative KUnit's lockless wake-up race with a non-atomic claim (must go red)"
 	@echo "make check        checkpatch, sparse, kernel-doc, coccicheck"
 	@echo "make docs         Sphinx build of Documentation/iommu (our pages)"
 
@@ -260,6 +264,22 @@ kernel-race-negative: tree
 
 e2e-race-negative: kernel-race-negative guest
 	@$(E2E) --kernel $(BUILD)/arm64-race-negative --expect-fail --crash-in iommu_msi_ its-iommufd-race
+
+# KUnit's race of prepare without the group mutex against the mutex
+# holder, on a kernel whose holder frees idle bindings without a
+# compare-and-swap: fast_wake_races_sweep must fail.
+kernel-kunit-race-negative: tree
+	@scripts/tree.sh negative $(KRACE_TREE) $(KRACE_PATCH)
+	@mkdir -p $(BUILD) && cat $(TEST_FRAGS) > $(TEST_CONFIG)
+	@echo "kernel: building $(BUILD)/arm64-kunit-race (idle bindings freed without a CAS)"
+	@$(KBUILD) $(KRACE_TREE) $(BUILD)/arm64-kunit-race $(TEST_CONFIG) Image
+
+kunit-race-negative: kernel-kunit-race-negative
+	@! scripts/kunit-boot.sh $(BUILD)/arm64-kunit-race $(KRACE_TREE) \
+		$(BUILD)/kunit-race-negative > $(BUILD)/kunit-race-negative.log 2>&1
+	@grep -aq "not ok [0-9]* fast_wake_races_sweep" \
+		$(BUILD)/kunit-race-negative/test.log
+	@echo "kunit-race-negative: red as it must be (fast_wake_races_sweep failed; log: $(BUILD)/kunit-race-negative/test.log)"
 
 # The window scenario on a kernel that records the window userspace
 # chooses but never applies it: it must go red.
