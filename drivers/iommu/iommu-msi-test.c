@@ -3055,10 +3055,9 @@ static void fast_refuses_unreachable_iova(struct kunit *test)
 }
 
 struct sweep_race {
+	struct idle_race	race;		/* its thread and loops */
 	struct mock_domain	*md;
 	struct msi_desc		*desc;
-	struct task_struct	*task;
-	unsigned long		loops;
 	unsigned long		fast;
 	unsigned long		unmapped;
 };
@@ -3078,19 +3077,10 @@ static int sweep_race_vmm(void *data)
 				r->unmapped++;
 		}
 		iommu_msi_release(r->desc);
-		r->loops++;
+		r->race.loops++;
 		cond_resched();
 	}
 	return 0;
-}
-
-static void sweep_race_stop(void *data)
-{
-	struct sweep_race *r = data;
-
-	if (r->task)
-		kthread_stop(r->task);
-	r->task = NULL;
 }
 
 /*
@@ -3110,10 +3100,10 @@ static void fast_wake_races_sweep(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	r->md = md;
 	r->desc = new_desc(test);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sweep_race_stop,
-							r), 0);
-	r->task = kthread_run(sweep_race_vmm, r, "msi-sweep-race");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->task);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, idle_race_stop,
+							&r->race), 0);
+	r->race.task = kthread_run(sweep_race_vmm, r, "msi-sweep-race");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->race.task);
 
 	/* This thread plays the group mutex holder. No assertion until stop. */
 	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
@@ -3126,21 +3116,21 @@ static void fast_wake_races_sweep(struct kunit *test)
 		iommu_msi_dev_drop_idle(mine->dev);
 		cond_resched();
 	}
-	sweep_race_stop(r);
+	idle_race_stop(&r->race);
 	iommu_msi_dev_drop_idle(mine->dev);
 
 	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
 	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
 	/* Both ways were taken: woken without the mutex, and swept. */
 	KUNIT_EXPECT_GT(test, r->fast, 0);
-	KUNIT_EXPECT_GT(test, r->loops, r->fast);
+	KUNIT_EXPECT_GT(test, r->race.loops, r->fast);
 	KUNIT_EXPECT_GT(test, rebound, 1);
 	KUNIT_EXPECT_EQ(test, dev_bindings(mine->dev, &idle), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
 	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
-		   r->loops, r->fast, rebound);
+		   r->race.loops, r->fast, rebound);
 }
 
 static int iommu_msi_test_init(struct kunit *test)
