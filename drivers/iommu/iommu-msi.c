@@ -1017,8 +1017,9 @@ static __always_inline bool binding_put_fast(struct iommu_msi_binding *b)
 		preempt_enable();
 		return false;
 	}
+	/* A switch holds an MSI of @b until it clears @b->next: not set here. */
 	db = b->cur ?: b->home;
-	if (!db || b->next) {
+	if (!db) {
 		/* Nothing to stay idle on: the binding goes, under the mutex. */
 		atomic_set_release(&b->users, 1);
 		preempt_enable();
