@@ -64,8 +64,8 @@ static void show_cookie(struct seq_file *s, struct iommu_msi_cookie *cookie,
 		seq_printf(s, "  hardware MSI region (untranslated): [%pa-%pa]\n",
 			   &region->start, &region->last);
 	xa_for_each(&cookie->doorbells, index, db)
-		seq_printf(s, "  doorbell %pa -> iova %pad, users %d\n",
-			   &db->phys, &db->iova, atomic_read(&db->users));
+		seq_printf(s, "  doorbell %pa -> iova %pad, users %u\n",
+			   &db->phys, &db->iova, iommu_msi_doorbell_users(db));
 }
 
 static int msi_cookies_show(struct seq_file *s, void *unused)

@@ -54,7 +54,7 @@ static int binding_install(struct iommu_msi_binding *b,
 	/* One window, one slot per doorbell page: the IOVA must agree. */
 	if (WARN_ON(db->iova != b->iova)) {
 		mutex_unlock(&cookie->lock);
-		iommu_msi_doorbell_put(db, b->dev);
+		iommu_msi_doorbell_drop(db, NULL, b->dev);
 		return -EBUSY;
 	}
 	b->next = db;
@@ -77,7 +77,7 @@ void iommu_msi_dev_switch_abort(struct device *dev)
 	iommu_msi_assert_group_locked(dev);
 	hlist_for_each_entry_safe(b, tmp, iommu_msi_dev_bindings(dev), node) {
 		if (b->next) {
-			iommu_msi_doorbell_drop(b->next, dev);
+			iommu_msi_doorbell_drop(b->next, NULL, dev);
 			b->next = NULL;
 		}
 		iommu_msi_binding_put(b);	/* the switch's own */
@@ -173,17 +173,18 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 			/* No doorbell here to hold the slot: the binding does. */
 			if (b->slot && !b->next)
 				iommu_msi_slot_hold(b->slot);
-			iommu_msi_doorbell_drop(b->cur, dev);
+			iommu_msi_doorbell_drop(b->cur, b, dev);
 			b->cur = NULL;
 		}
 		if (b->next) {
-			b->cur = b->next;
-			b->next = NULL;
+			iommu_msi_doorbell_adopt(b);
 			/* Now the doorbell holds it. */
 			if (held)
 				iommu_msi_slot_put(b->slot);
 		}
 		WRITE_ONCE(b->in_domain, binding_in_domain(b, cookie));
+		/* Its doorbell may have changed: idle again, it queues its reclaim. */
+		atomic_andnot(IOMMU_MSI_BINDING_ARMED, &b->users);
 		iommu_msi_binding_put(b);	/* the switch's own */
 	}
 }

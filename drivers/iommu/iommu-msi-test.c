@@ -527,6 +527,23 @@ static struct iommu_msi_doorbell *desc_db(const struct msi_desc *desc)
 	return b->cur ? b->cur : b->home;
 }
 
+/* The users of @db: its bindings with MSIs, and switches' pins. */
+static unsigned int db_users(struct iommu_msi_doorbell *db)
+{
+	unsigned int n;
+
+	mutex_lock(&db->cookie->lock);
+	n = iommu_msi_doorbell_users(db);
+	mutex_unlock(&db->cookie->lock);
+	return n;
+}
+
+/* The MSIs of @b, whether armed or not. */
+static int binding_msis(struct iommu_msi_binding *b)
+{
+	return iommu_msi_binding_msis(iommu_msi_binding_users(b));
+}
+
 static void expect_untranslated(struct kunit *test,
 				const struct msi_desc *desc)
 {
@@ -2272,7 +2289,7 @@ static void switch_shares_with_other_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&to->maps), 2);
 	expect_doorbells_in(test, md, to);
 	KUNIT_EXPECT_PTR_EQ(test, desc_db(other), desc_db(md->desc[0]));
-	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(other)->users), 2);
+	KUNIT_EXPECT_EQ(test, db_users(desc_db(other)), 2);
 	expect_msis_at(test, md, to, MOCK_WIN_BASE);
 }
 
@@ -2751,7 +2768,7 @@ static unsigned int dev_bindings(struct device *dev, unsigned int *idle)
 	*idle = 0;
 	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node) {
 		n++;
-		if (!iommu_msi_binding_users(b))
+		if (!binding_msis(b))
 			(*idle)++;
 	}
 	return n;
@@ -2771,13 +2788,13 @@ static void lazy_idle_binding_wakes_up(struct kunit *test)
 	iommu_msi_release(desc);
 	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 1);
 	KUNIT_EXPECT_EQ(test, idle, 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 0);
+	KUNIT_EXPECT_EQ(test, db_users(b->cur), 0);
 
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, desc->iommu_binding, b);
 	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 1);
 	KUNIT_EXPECT_EQ(test, idle, 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 1);
+	KUNIT_EXPECT_EQ(test, db_users(b->cur), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
 }
@@ -2846,15 +2863,15 @@ static void lazy_release_during_switch(struct kunit *test)
 							   false), 0);
 	iommu_msi_release(md->desc[2]);
 	/* Still held by the switch: not idle, still on the old doorbell. */
-	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 1);
+	KUNIT_EXPECT_EQ(test, binding_msis(b), 1);
 	KUNIT_EXPECT_PTR_EQ(test, b->cur->cookie, from->domain.msi_cookie);
 	iommu_msi_dev_switch_commit(md->dev, &to->domain);
 
 	KUNIT_EXPECT_EQ(test, dev_bindings(md->dev, &idle), 2);
 	KUNIT_EXPECT_EQ(test, idle, 1);
-	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 0);
+	KUNIT_EXPECT_EQ(test, binding_msis(b), 0);
 	KUNIT_EXPECT_PTR_EQ(test, b->cur->cookie, to->domain.msi_cookie);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 0);
+	KUNIT_EXPECT_EQ(test, db_users(b->cur), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(from), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(to), 2);
 	expect_composed(test, to, md->desc[0], mock_db(0), MOCK_WIN_BASE);
@@ -2877,6 +2894,92 @@ static void lazy_window_move_drops_idle_binding(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev_bindings(desc->dev, &idle), 0);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
 	iommu_reset_sw_msi_window(desc->dev);
+}
+
+/*
+ * An idle binding is armed: its next idle turns queue nothing. The reclaim
+ * that finds it in use takes that away, so its next idle turn queues the
+ * reclaim again, which then unmaps the doorbell.
+ */
+static void lazy_reclaim_disarms_binding_in_use(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *desc = new_desc(test);
+	struct iommu_msi_cookie *cookie;
+	struct iommu_msi_binding *b;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	b = desc->iommu_binding;
+	cookie = md->domain.msi_cookie;
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&cookie->reclaim));
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->users), IOMMU_MSI_BINDING_ARMED);
+
+	/* Woken up, and in use when the reclaim runs: kept, and disarmed. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, desc->iommu_binding, b);
+	flush_delayed_work(&cookie->reclaim);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&cookie->reclaim));
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->users), 1);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+
+	/* Idle again: queued again, and this time the doorbell goes. */
+	iommu_msi_release(desc);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&cookie->reclaim));
+	flush_delayed_work(&cookie->reclaim);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->users), IOMMU_MSI_BINDING_RETIRED);
+
+	/* The retired binding gives way to a new one, and a new mapping. */
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+}
+
+/*
+ * Two devices share a doorbell. The reclaim retires its idle bindings only
+ * if none is in use: until then the idle one still wakes up without a map.
+ */
+static void lazy_reclaim_retires_all_or_none(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 4);
+	struct msi_desc *a = new_desc(test);
+	struct msi_dev *other = msi_dev_new(test);
+	struct msi_desc *b = other->desc[0];
+	struct iommu_msi_binding *ba, *bb;
+	unsigned int idle;
+
+	set_idle_ms(test, 60000);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	ba = a->iommu_binding;
+	bb = b->iommu_binding;
+	KUNIT_ASSERT_PTR_EQ(test, desc_db(a), desc_db(b));
+	iommu_msi_release(a);
+	iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ba->users), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, a->iommu_binding, ba);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
+	KUNIT_EXPECT_EQ(test, db_users(desc_db(a)), 2);
+
+	iommu_msi_release(a);
+	iommu_msi_release(b);
+	iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ba->users), IOMMU_MSI_BINDING_RETIRED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&bb->users), IOMMU_MSI_BINDING_RETIRED);
+
+	KUNIT_ASSERT_EQ(test, mock_prepare(md, b, mock_db(0)), 0);
+	expect_composed(test, md, b, mock_db(0), MOCK_WIN_BASE);
+	KUNIT_EXPECT_EQ(test, dev_bindings(other->dev, &idle), 1);
+	KUNIT_EXPECT_EQ(test, idle, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
 }
 
 struct idle_race {
@@ -2970,12 +3073,12 @@ static void fast_wakes_idle_binding(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, desc, mock_db(0)), 0);
 	b = desc->iommu_binding;
 	iommu_msi_release(desc);
-	KUNIT_ASSERT_EQ(test, iommu_msi_binding_users(b), 0);
+	KUNIT_ASSERT_EQ(test, binding_msis(b), 0);
 
 	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(desc, mock_db(0)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, desc->iommu_binding, b);
-	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(b), 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&b->cur->users), 1);
+	KUNIT_EXPECT_EQ(test, binding_msis(b), 1);
+	KUNIT_EXPECT_EQ(test, db_users(b->cur), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	expect_composed(test, md, desc, mock_db(0), MOCK_WIN_BASE);
 
@@ -2996,13 +3099,13 @@ static void fast_shares_binding_in_use(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mock_prepare(md, a, mock_db(0)), 0);
 	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(b, mock_db_off(0, 0x8)), 0);
 	KUNIT_EXPECT_PTR_EQ(test, b->iommu_binding, a->iommu_binding);
-	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(a->iommu_binding), 2);
-	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(a)->users), 1);
+	KUNIT_EXPECT_EQ(test, binding_msis(a->iommu_binding), 2);
+	KUNIT_EXPECT_EQ(test, db_users(desc_db(a)), 1);
 	expect_composed(test, md, b, mock_db_off(0, 0x8), MOCK_WIN_BASE);
 
 	iommu_msi_release(a);
 	expect_mapped(test, md, MOCK_WIN_BASE, mock_db(0));
-	KUNIT_EXPECT_EQ(test, atomic_read(&desc_db(b)->users), 1);
+	KUNIT_EXPECT_EQ(test, db_users(desc_db(b)), 1);
 	iommu_msi_release(b);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->unmaps), 0);
@@ -3051,7 +3154,7 @@ static void fast_refuses_unreachable_iova(struct kunit *test)
 	expect_untranslated(test, narrow);
 	KUNIT_ASSERT_EQ(test, iommu_msi_prepare(wide2, mock_db(0)), 0);
 	expect_composed(test, md, wide2, mock_db(0), MOCK_WIN_HIGH);
-	KUNIT_EXPECT_EQ(test, iommu_msi_binding_users(wide->iommu_binding), 2);
+	KUNIT_EXPECT_EQ(test, binding_msis(wide->iommu_binding), 2);
 }
 
 struct sweep_race {
@@ -3126,6 +3229,66 @@ static void fast_wake_races_sweep(struct kunit *test)
 	KUNIT_EXPECT_GT(test, r->race.loops, r->fast);
 	KUNIT_EXPECT_GT(test, rebound, 1);
 	KUNIT_EXPECT_EQ(test, dev_bindings(mine->dev, &idle), 0);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
+		   r->race.loops, r->fast, rebound);
+}
+
+/* Whether @dev has a binding that is not retired. */
+static bool dev_has_live_binding(struct device *dev)
+{
+	struct iommu_msi_binding *b;
+
+	hlist_for_each_entry(b, iommu_msi_dev_bindings(dev), node)
+		if (iommu_msi_binding_users(b) != IOMMU_MSI_BINDING_RETIRED)
+			return true;
+	return false;
+}
+
+/*
+ * The reclaim retires idle bindings while bind_fast() wakes them up: each
+ * binding either wakes up, and its doorbell stays mapped, or is retired
+ * first, and the lockless prepare falls back to the slow path.
+ */
+static void fast_wake_races_reclaim(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 1);
+	struct msi_desc *mine = new_desc(test);
+	unsigned int i, rebound = 0;
+	struct sweep_race *r;
+
+	set_idle_ms(test, 60000);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->md = md;
+	r->desc = new_desc(test);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, idle_race_stop,
+							&r->race), 0);
+	r->race.task = kthread_run(sweep_race_vmm, r, "msi-retire-race");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->race.task);
+
+	/* This thread reclaims, and rebinds under the "group mutex". */
+	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
+		if (!dev_has_live_binding(mine->dev)) {
+			if (mock_prepare(md, mine, mock_db(0)))
+				break;
+			iommu_msi_release(mine);
+			rebound++;
+		}
+		iommu_msi_cookie_reclaim(md->domain.msi_cookie);
+		cond_resched();
+	}
+	idle_race_stop(&r->race);
+	iommu_msi_dev_drop_idle(mine->dev);
+
+	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
+	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
+	/* Both ways were taken: woken without the mutex, and retired. */
+	KUNIT_EXPECT_GT(test, r->fast, 0);
+	KUNIT_EXPECT_GT(test, rebound, 1);
+	KUNIT_EXPECT_GT(test, atomic_read(&md->unmaps), 1);
 	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
 	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
@@ -3226,12 +3389,15 @@ static struct kunit_case iommu_msi_cookie_test_cases[] = {
 	KUNIT_CASE(lazy_switch_drops_idle_binding),
 	KUNIT_CASE(lazy_release_during_switch),
 	KUNIT_CASE(lazy_window_move_drops_idle_binding),
+	KUNIT_CASE(lazy_reclaim_disarms_binding_in_use),
+	KUNIT_CASE(lazy_reclaim_retires_all_or_none),
 	KUNIT_CASE_SLOW(lazy_wake_up_races_reclaim),
 	KUNIT_CASE(fast_wakes_idle_binding),
 	KUNIT_CASE(fast_shares_binding_in_use),
 	KUNIT_CASE(fast_skips_binding_out_of_domain),
 	KUNIT_CASE(fast_refuses_unreachable_iova),
 	KUNIT_CASE_SLOW(fast_wake_races_sweep),
+	KUNIT_CASE_SLOW(fast_wake_races_reclaim),
 	KUNIT_CASE(sw_window_move_and_reset),
 	KUNIT_CASE(sw_window_driver_size),
 	KUNIT_CASE(sw_window_bad_input),

@@ -15,8 +15,9 @@
  *
  * A doorbell that loses its last user stays mapped for iommu_msi_idle_ms,
  * because VMMs disable and enable MSIs as often as guests program them,
- * and so does the device's binding, idle: the next MSI of the device
- * takes both back without a lock or an allocation. The doorbell is
+ * and so does the device's binding, idle on it: the next MSI of the device
+ * takes both back with one compare-and-swap. The reclaim retires a
+ * doorbell's idle bindings before it unmaps it. The doorbell is
  * unmapped earlier when its slot or IOVA is needed for another doorbell,
  * when a device hands it over to another domain, and when the domain goes:
  * no IOVA ever serves two doorbells, and none stays mapped once something
@@ -29,7 +30,9 @@
  * mutexes only in the debugfs reader. A release that leaves its binding in
  * use, or idle on a doorbell, takes no lock: see binding_put_fast(); nor
  * does a prepare that shares or wakes up a binding of the device's domain,
- * which it finds under RCU: see bind_fast().
+ * which it finds under RCU: see bind_fast(). The reclaim looks at bindings
+ * under the cookie's mutex alone, through their doorbell's list, and
+ * changes only their count.
  */
 
 #define pr_fmt(fmt) "iommu-msi: " fmt
@@ -295,9 +298,8 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	size_t granule = iommu_msi_shift_size(cookie->shift);
 
 	lockdep_assert_held(&cookie->lock);
-	/* A reclaim marks the doorbell dead first: it has no user. */
 	trace_iommu_msi_unmap(dev, db->phys, db->iova,
-			      max(atomic_read(&db->users), 0));
+			      iommu_msi_doorbell_users(db));
 	/* iommu_unmap() syncs the IOTLB before it returns. */
 	if (iommu_unmap(cookie->domain, db->iova, granule) != granule) {
 		iommu_msi_err(dev, "cannot unmap MSI doorbell %pa at IOVA %pad; kept for its next user\n",
@@ -324,18 +326,106 @@ static void doorbell_free(struct iommu_msi_doorbell *db)
 	kref_put(&cookie->ref, cookie_free);
 }
 
+/* Under the cookie's mutex: the bindings of @db with MSIs, and the pins. */
+unsigned int iommu_msi_doorbell_users(struct iommu_msi_doorbell *db)
+{
+	struct iommu_msi_binding *b;
+	unsigned int n = db->pinned;
+
+	lockdep_assert_held(&db->cookie->lock);
+	list_for_each_entry(b, &db->bindings, db_node)
+		if (iommu_msi_binding_msis(iommu_msi_binding_users(b)))
+			n++;
+	return n;
+}
+
 /*
- * Unmap @db if no MSI uses it, and take it out of its cookie. An idle
- * binding that wakes up at the same time either wins, and the doorbell
- * stays, or finds it dead.
+ * Take ARMED away from @b, which the reclaim now looks at: its next idle
+ * turn queues the reclaim again. True if @b is idle, or going away.
+ */
+static bool binding_disarm(struct iommu_msi_binding *b)
+{
+	int users;
+
+	/* Each try waits out GOING_IDLE again: it is no user. */
+	do {
+		users = iommu_msi_binding_users(b);
+		if (users < 0)
+			return true;	/* RETIRED or GONE: no user */
+		if (!(users & IOMMU_MSI_BINDING_ARMED))
+			break;
+	} while (!atomic_try_cmpxchg(&b->users, &users,
+				     users & ~IOMMU_MSI_BINDING_ARMED));
+	return !iommu_msi_binding_msis(users);
+}
+
+/* Idle @b is retired, unless it woke up meanwhile. */
+static bool binding_retire(struct iommu_msi_binding *b)
+{
+	int users;
+
+	do {
+		users = iommu_msi_binding_users(b);
+		if (users < 0)
+			return true;
+		if (iommu_msi_binding_msis(users))
+			return false;
+	} while (!atomic_try_cmpxchg(&b->users, &users,
+				     IOMMU_MSI_BINDING_RETIRED));
+	return true;
+}
+
+/* Retire the idle bindings of @db; false if it still has users. */
+static bool doorbell_retire_idle(struct iommu_msi_doorbell *db)
+{
+	struct iommu_msi_binding *b;
+	bool idle = !db->pinned;
+
+	lockdep_assert_held(&db->cookie->lock);
+	list_for_each_entry(b, &db->bindings, db_node)
+		idle &= binding_retire(b);
+	return idle;
+}
+
+/* Give back what a failed reclaim retired, up to (not including) @last. */
+static void doorbell_unretire(struct iommu_msi_doorbell *db,
+			      struct iommu_msi_binding *last)
+{
+	struct iommu_msi_binding *b;
+
+	list_for_each_entry(b, &db->bindings, db_node) {
+		if (b == last)
+			break;
+		/* The group mutex holder may have made it GONE meanwhile. */
+		atomic_cmpxchg(&b->users, IOMMU_MSI_BINDING_RETIRED, 0);
+	}
+}
+
+/*
+ * Unmap @db if no MSI uses it, and take it out of its cookie. Its idle
+ * bindings are retired first, all or none, so that a binding waking up at
+ * the same time either wins, and the doorbell stays, or finds itself
+ * retired. Every binding looked at loses ARMED before its count is read:
+ * one that goes idle later queues the reclaim again.
  */
 static bool doorbell_reclaim(struct iommu_msi_doorbell *db, struct device *dev)
 {
+	struct iommu_msi_binding *b;
+	bool idle = !db->pinned;
+
 	lockdep_assert_held(&db->cookie->lock);
-	if (atomic_cmpxchg(&db->users, 0, IOMMU_MSI_DB_DEAD))
+	list_for_each_entry(b, &db->bindings, db_node)
+		idle &= binding_disarm(b);
+	if (!idle)
 		return false;
+	list_for_each_entry(b, &db->bindings, db_node) {
+		if (!binding_retire(b)) {
+			doorbell_unretire(db, b);
+			return false;
+		}
+	}
 	if (!doorbell_unmap(db, dev)) {
-		atomic_set(&db->users, 0);
+		doorbell_unretire(db, NULL);
 		return false;
 	}
 	xa_erase(&db->cookie->doorbells, db->phys >> PAGE_SHIFT);
@@ -487,7 +577,8 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 
 	db->cookie = cookie;
 	db->phys = page;
-	atomic_set(&db->users, 1);
+	INIT_LIST_HEAD(&db->bindings);
+	db->pinned = 1;
 	db->refs = 1;
 	db->mapped = true;
 	/* Fills the reserved entry: no allocation, cannot fail. */
@@ -506,7 +597,10 @@ err_free:
 	return ERR_PTR(ret);
 }
 
-/* The mapping of @page in @cookie, with one more (binding) user. */
+/*
+ * The mapping of @page in @cookie, with one more user, pinned until a
+ * binding takes it over (doorbell_link(), iommu_msi_doorbell_adopt()).
+ */
 struct iommu_msi_doorbell *
 iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 		       phys_addr_t page, u64 limit)
@@ -522,20 +616,33 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 			      &db->iova);
 		return ERR_PTR(-ERANGE);
 	}
-	atomic_inc(&db->users);
+	db->pinned++;
 	db->refs++;
 	return db;
 }
 
+/* @b takes over the pin of @db it was given: it is one of its bindings. */
+static void doorbell_link(struct iommu_msi_doorbell *db,
+			  struct iommu_msi_binding *b)
+{
+	lockdep_assert_held(&db->cookie->lock);
+	db->pinned--;
+	list_add(&b->db_node, &db->bindings);
+}
+
 /*
- * @db has no user left: have it unmapped in @idle_ms unless one comes back.
- * No cookie lock needed: @db keeps its cookie alive.
+ * @db may have no user left: have the unused doorbells of its cookie
+ * unmapped in @idle_ms unless one comes back. No cookie lock needed: @db
+ * keeps its cookie alive.
  */
 static noinline void doorbell_idle(struct iommu_msi_doorbell *db,
 				   struct device *dev, unsigned int idle_ms)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
 
+	/* A hint: the domain's destroy unmapped it, nothing to reclaim. */
+	if (!READ_ONCE(db->mapped))
+		return;
 	trace_iommu_msi_idle(dev, db->phys, db->iova, 0);
 	/*
 	 * The work holds the cookie while it is queued: take that reference
@@ -548,39 +655,30 @@ static noinline void doorbell_idle(struct iommu_msi_doorbell *db,
 		kref_put(&cookie->ref, cookie_free);
 }
 
-/* A binding going idle gives up its use of @db; the last queues its reclaim. */
-static __always_inline void doorbell_unuse(struct iommu_msi_doorbell *db,
-					   struct device *dev,
-					   unsigned int idle_ms)
-{
-	/* Usually the reclaim is queued already: only a test of a bit. */
-	if (atomic_dec_and_test(&db->users) &&
-	    (trace_iommu_msi_idle_enabled() ||
-	     !delayed_work_pending(&db->cookie->reclaim)))
-		doorbell_idle(db, dev, idle_ms);
-}
-
 /*
- * Drop a binding's reference to @db, and its use of it if @used. A doorbell
+ * Drop @b's place on @db, or a switch's pin if @b is NULL. A doorbell
  * left unused stays mapped for iommu_msi_idle_ms, unless @now: then it is
  * unmapped at once. The bookkeeping goes once unmapped and unreferenced.
  */
-static void doorbell_release(struct iommu_msi_doorbell *db, struct device *dev,
-			     bool used, bool now)
+static void doorbell_release(struct iommu_msi_doorbell *db,
+			     struct iommu_msi_binding *b, struct device *dev,
+			     bool now)
 {
 	struct iommu_msi_cookie *cookie = db->cookie;
 	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
 	bool gone;
 
 	mutex_lock(&cookie->lock);
-	if (used)
-		atomic_dec(&db->users);
+	if (b)
+		list_del(&b->db_node);
+	else
+		db->pinned--;
 	db->refs--;
-	if (db->mapped && !atomic_read(&db->users)) {
+	if (db->mapped) {
 		if (!now && idle_ms && cookie->domain)
 			doorbell_idle(db, dev, idle_ms);
 		else
-			doorbell_reclaim(db, dev);	/* kept if it fails */
+			doorbell_reclaim(db, dev);	/* kept if used */
 	}
 	gone = !db->refs && !db->mapped;
 	mutex_unlock(&cookie->lock);
@@ -589,16 +687,23 @@ static void doorbell_release(struct iommu_msi_doorbell *db, struct device *dev,
 		doorbell_free(db);
 }
 
-/* Drop one user; the last one leaves the doorbell mapped for a while. */
-void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev)
+/* Drop a user, @b or a pin; the last one unmaps the page at once. */
+void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db,
+			     struct iommu_msi_binding *b, struct device *dev)
 {
-	doorbell_release(db, dev, true, false);
+	doorbell_release(db, b, dev, true);
 }
 
-/* Drop one user; the last one unmaps the page and frees the bookkeeping. */
-void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev)
+/* A switch moves @b to the doorbell it pinned for it, in @b->next. */
+void iommu_msi_doorbell_adopt(struct iommu_msi_binding *b)
 {
-	doorbell_release(db, dev, true, true);
+	struct iommu_msi_doorbell *db = b->next;
+
+	mutex_lock(&db->cookie->lock);
+	doorbell_link(db, b);
+	b->cur = db;
+	b->next = NULL;
+	mutex_unlock(&db->cookie->lock);
 }
 
 /* Only devices in an IOMMU group get here, and they all have dev->iommu. */
@@ -608,25 +713,25 @@ struct hlist_head *iommu_msi_dev_bindings(struct device *dev)
 }
 
 /*
- * Free @b, which its MSIs still @used or which is idle, and which the
- * caller made GONE. The doorbells it leaves unused are unmapped at once if
- * @now, else after a while. bind_fast() may still be looking at it.
+ * Free @b, which the caller made GONE. The doorbell it leaves unused is
+ * unmapped at once if @now, else after a while. bind_fast() may still be
+ * looking at it.
  */
-static void binding_free(struct iommu_msi_binding *b, bool used, bool now)
+static void binding_free(struct iommu_msi_binding *b, bool now)
 {
+	struct iommu_msi_doorbell *db = b->cur ?: b->home;
+
 	if (iommu_msi_binding_holds_slot(b))
 		iommu_msi_slot_put(b->slot);
-	if (b->cur)
-		doorbell_release(b->cur, b->dev, used, now);
-	if (b->home)
-		doorbell_release(b->home, b->dev, used, now);
+	if (db)
+		doorbell_release(db, b, b->dev, now);
 	hlist_del_rcu(&b->node);
 	kfree_rcu(b, rcu);
 }
 
 /*
- * Make idle @b GONE, for its caller to free it: false if @b is in use, or
- * a prepare woke it up first. Under the group mutex.
+ * Make idle or retired @b GONE, for its caller to free it: false if @b is
+ * in use, or a prepare woke it up first. Under the group mutex.
  */
 static bool binding_claim_idle(struct iommu_msi_binding *b)
 {
@@ -634,7 +739,7 @@ static bool binding_claim_idle(struct iommu_msi_binding *b)
 
 	do {
 		users = iommu_msi_binding_users(b);
-		if (users)
+		if (iommu_msi_binding_msis(users))
 			return false;
 	} while (!atomic_try_cmpxchg(&b->users, &users,
 				     IOMMU_MSI_BINDING_GONE));
@@ -657,7 +762,7 @@ static void dev_sweep_bindings(struct device *dev, bool hold)
 			if (hold && iommu_msi_binding_get(b))
 				break;
 			if (binding_claim_idle(b)) {
-				binding_free(b, false, true);
+				binding_free(b, true);
 				break;
 			}
 		} while (hold);
@@ -702,7 +807,7 @@ bool iommu_msi_binding_get(struct iommu_msi_binding *b)
 
 	do {
 		users = iommu_msi_binding_users(b);
-		if (users <= 0)
+		if (!iommu_msi_binding_msis(users))
 			return false;
 	} while (!atomic_try_cmpxchg(&b->users, &users, users + 1));
 	return true;
@@ -721,6 +826,7 @@ static struct iommu_msi_binding *binding_new(struct device *dev,
 	b->phys = phys;
 	b->iova = phys;
 	atomic_set(&b->users, 1);
+	INIT_LIST_HEAD(&b->db_node);
 	return b;
 }
 
@@ -849,27 +955,20 @@ static struct iommu_msi_binding *bind_blocked(struct device *dev,
 }
 
 /*
- * Give idle @b an MSI, and its doorbell its use back, unless the reclaim
- * marked the doorbell dead first. False, with @b left as it was, if @b is
- * not idle or its doorbell is dead. Takes no lock: bind_fast() calls it
- * too, so whoever holds the group mutex waits out WAKING.
+ * One more MSI on @b without the group mutex, whether in use or idle: an
+ * idle binding keeps its doorbell mapped until the reclaim retires it, so
+ * it wakes up with the same compare-and-swap. False if @b is going idle,
+ * retired or GONE: the slow path decides.
  */
-static __always_inline bool binding_wake(struct iommu_msi_binding *b)
+static __always_inline bool binding_get_or_wake(struct iommu_msi_binding *b)
 {
-	struct iommu_msi_doorbell *db;
-	bool woken;
+	int users = atomic_read(&b->users);
 
-	preempt_disable();
-	if (atomic_cmpxchg_acquire(&b->users, 0, IOMMU_MSI_BINDING_WAKING)) {
-		preempt_enable();
-		return false;
-	}
-	/* Idle: it has a doorbell, and no switch changes it (they hold). */
-	db = b->cur ?: b->home;
-	woken = atomic_inc_unless_negative(&db->users);
-	atomic_set_release(&b->users, woken);
-	preempt_enable();
-	return woken;
+	do {
+		if (users < 0)
+			return false;
+	} while (!atomic_try_cmpxchg(&b->users, &users, users + 1));
+	return true;
 }
 
 /*
@@ -877,8 +976,8 @@ static __always_inline bool binding_wake(struct iommu_msi_binding *b)
  * is in use or can wake up, under the group mutex. That mutex keeps
  * @cookie's domain, so the cookie and the slots of its mapped doorbells,
  * alive. The cookie's mutex is not needed: its granule is final once it
- * has a doorbell, and a binding wakes up a doorbell only if the reclaim
- * has not marked it dead first.
+ * has a doorbell, and a binding wakes up only if the reclaim has not
+ * retired it first.
  */
 static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 					       struct device *dev,
@@ -900,8 +999,19 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 			continue;
 		/* bind_fast() may wake @b up or share it while we look. */
 		for (;;) {
+			int users = iommu_msi_binding_users(b);
+
+			/* Retired with its doorbell: it goes. */
+			if (users == IOMMU_MSI_BINDING_RETIRED) {
+				if (atomic_try_cmpxchg(&b->users, &users,
+						       IOMMU_MSI_BINDING_GONE)) {
+					binding_free(b, false);
+					return NULL;
+				}
+				continue;	/* the reclaim gave it back */
+			}
 			/* In use: shared; unless its last MSI goes meanwhile. */
-			if (iommu_msi_binding_users(b) > 0) {
+			if (iommu_msi_binding_msis(users)) {
 				reused = binding_reuse(b, limit);
 				if (reused)
 					return reused;
@@ -909,13 +1019,8 @@ static struct iommu_msi_binding *bind_existing(struct iommu_msi_cookie *cookie,
 			/* An idle IOVA the device cannot write: the slow path says so. */
 			if (db->iova + iommu_msi_shift_size(shift) - 1 > limit)
 				return NULL;
-			if (binding_wake(b))
+			if (binding_get_or_wake(b))
 				return b;
-			/* Its doorbell was reclaimed: it goes. */
-			if (atomic_read(&db->users) < 0 && binding_claim_idle(b)) {
-				binding_free(b, false, false);
-				return NULL;
-			}
 		}
 	}
 	return NULL;
@@ -930,37 +1035,34 @@ static noinline struct iommu_msi_binding *
 bind_cookie_new(struct iommu_msi_cookie *cookie, struct device *dev,
 		phys_addr_t doorbell, u64 limit)
 {
-	struct iommu_msi_doorbell *db = NULL;
+	struct iommu_msi_doorbell *db;
 	struct iommu_msi_binding *b;
-	phys_addr_t page;
 	int ret;
 
+	/* Before the cookie's mutex, which the reclaim needs. */
+	b = binding_new(dev, doorbell);
+	if (IS_ERR(b))
+		return b;
 	mutex_lock(&cookie->lock);
 	if (iommu_msi_in_hw_region(cookie, doorbell)) {
 		mutex_unlock(&cookie->lock);
+		kfree(b);
 		return bind_untranslated(dev, doorbell, limit);
 	}
 	ret = iommu_msi_cookie_fix_granule(cookie, dev);
 	if (ret)
 		goto err_unlock;
-	page = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(cookie->shift) - 1);
-	if ((page >> PAGE_SHIFT) > ULONG_MAX) {
+	b->phys = doorbell & ~(phys_addr_t)(iommu_msi_shift_size(cookie->shift) - 1);
+	if ((b->phys >> PAGE_SHIFT) > ULONG_MAX) {
 		iommu_msi_err(dev, "MSI doorbell %pa cannot be indexed\n", &doorbell);
 		ret = -ERANGE;
 		goto err_unlock;
 	}
 
-	db = iommu_msi_doorbell_get(cookie, dev, page, limit);
+	db = iommu_msi_doorbell_get(cookie, dev, b->phys, limit);
 	if (IS_ERR(db)) {
 		ret = PTR_ERR(db);
 		goto err_unlock;
-	}
-	mutex_unlock(&cookie->lock);
-
-	b = binding_new(dev, page);
-	if (IS_ERR(b)) {
-		iommu_msi_doorbell_put(db, dev);
-		return b;
 	}
 	b->iova = db->iova;
 	b->shift = cookie->shift;
@@ -972,10 +1074,13 @@ bind_cookie_new(struct iommu_msi_cookie *cookie, struct device *dev,
 		b->home = db;
 	}
 	b->in_domain = true;
+	doorbell_link(db, b);
+	mutex_unlock(&cookie->lock);
 	return binding_publish(b);
 
 err_unlock:
 	mutex_unlock(&cookie->lock);
+	kfree(b);
 	return ERR_PTR(ret);
 }
 
@@ -991,24 +1096,19 @@ static struct iommu_msi_binding *bind_cookie(struct iommu_msi_cookie *cookie,
 }
 
 /*
- * Drop one MSI of @b, without the group mutex if need be, if that can be
- * done so: it is not @b's last MSI, or @b goes idle on its doorbell.
- * The switch hooks hold an MSI of every binding while they change it, and
- * whoever holds the group mutex waits out the few instructions a binding
- * spends going idle, so @b's doorbell cannot change under us. Returns
- * false if the caller must take the group mutex and call
- * iommu_msi_binding_put().
+ * The last MSI of unarmed @b goes: queue the reclaim of its doorbell's
+ * cookie, and leave @b idle and armed, so that its next idle turns need
+ * nothing more. While GOING_IDLE, for these few instructions with
+ * preemption off, @b keeps @db, and @db its cookie: whoever holds the
+ * group mutex, or the cookie's, waits for them. False if the caller must
+ * take the group mutex and free @b: it has no doorbell to stay idle on, or
+ * doorbells go at once.
  */
-static __always_inline bool binding_put_fast(struct iommu_msi_binding *b)
+static noinline bool binding_go_idle(struct iommu_msi_binding *b)
 {
 	unsigned int idle_ms = READ_ONCE(iommu_msi_idle_ms);
-	int users = atomic_read(&b->users);
 	struct iommu_msi_doorbell *db;
 
-	/* Not the last MSI: one less, nothing else to do. */
-	while (users > 1)
-		if (atomic_try_cmpxchg(&b->users, &users, users - 1))
-			return true;
 	if (!idle_ms)
 		return false;
 	preempt_disable();
@@ -1020,31 +1120,56 @@ static __always_inline bool binding_put_fast(struct iommu_msi_binding *b)
 	/* A switch holds an MSI of @b until it clears @b->next: not set here. */
 	db = b->cur ?: b->home;
 	if (!db) {
-		/* Nothing to stay idle on: the binding goes, under the mutex. */
 		atomic_set_release(&b->users, 1);
 		preempt_enable();
 		return false;
 	}
-	/* @b still points at @db, which keeps it, and its cookie, alive. */
-	doorbell_unuse(db, b->dev, idle_ms);
-	atomic_set_release(&b->users, 0);
+	/* Queued before @b is idle: the reclaim cannot miss it. */
+	doorbell_idle(db, b->dev, idle_ms);
+	atomic_set_release(&b->users, IOMMU_MSI_BINDING_ARMED);
 	preempt_enable();
 	return true;
 }
 
 /*
+ * Drop one MSI of @b, without the group mutex if need be, if that can be
+ * done so: it is not @b's last MSI, or @b goes idle on its doorbell. An
+ * armed binding goes idle with the same compare-and-swap as one that
+ * stays in use. The switch hooks hold an MSI of every binding while they
+ * change it, so @b's doorbell cannot change under us. Returns false if the
+ * caller must take the group mutex and call iommu_msi_binding_put().
+ */
+static __always_inline bool binding_put_fast(struct iommu_msi_binding *b)
+{
+	int users = atomic_read(&b->users);
+
+	while (users > 1)
+		if (atomic_try_cmpxchg(&b->users, &users, users - 1))
+			return true;
+	return users == 1 && binding_go_idle(b);
+}
+
+/*
  * Drop one MSI of @b, under the group mutex. The count is not a refcount_t:
- * an idle binding (0) comes back to 1, and transient negative values mark
- * one going idle or waking up. A last MSI that cannot leave @b idle frees
- * it, unless bind_fast() shares it first.
+ * an idle binding comes back to 1, it carries the ARMED flag, and transient
+ * negative values mark one going idle or retired. A last MSI that cannot
+ * leave @b idle frees it, unless bind_fast() shares it first.
  */
 void iommu_msi_binding_put(struct iommu_msi_binding *b)
 {
-	while (!binding_put_fast(b))
-		if (atomic_cmpxchg(&b->users, 1, IOMMU_MSI_BINDING_GONE) == 1) {
-			binding_free(b, true, false);
+	int users;
+
+	while (!binding_put_fast(b)) {
+		users = 1;
+		if (atomic_try_cmpxchg(&b->users, &users,
+				       IOMMU_MSI_BINDING_GONE)) {
+			binding_free(b, false);
 			return;
 		}
+		/* Our MSI holds @b: it is neither idle, retired nor GONE. */
+		if (WARN_ON_ONCE(users <= 0))
+			return;
+	}
 }
 
 /*
@@ -1108,20 +1233,6 @@ VISIBLE_IF_KUNIT u64 iommu_msi_addr_limit(const struct msi_desc *desc)
 	return U64_MAX;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_msi_addr_limit);
-
-/* One more MSI on @b without the group mutex, whether in use or idle. */
-static bool binding_get_or_wake(struct iommu_msi_binding *b)
-{
-	int users = atomic_read(&b->users);
-
-	do {
-		if (!users)
-			return binding_wake(b);
-		if (users < 0)
-			return false;	/* changing, or GONE: the slow path */
-	} while (!atomic_try_cmpxchg(&b->users, &users, users + 1));
-	return true;
-}
 
 /*
  * Share or wake up the device's binding to @doorbell's page without the
@@ -1330,9 +1441,12 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 		kref_put(&cookie->ref, cookie_free);
 	mutex_lock(&cookie->lock);
 	xa_for_each(&cookie->doorbells, index, db) {
-		/* MSIs still using it keep their IOVA: see binding_holds_slot(). */
-		struct iommu_msi_slot *keep = atomic_read(&db->users) > 0 ?
-					      db->slot : NULL;
+		/*
+		 * No idle binding wakes it up again. MSIs still using it keep
+		 * their IOVA: see binding_holds_slot().
+		 */
+		struct iommu_msi_slot *keep = doorbell_retire_idle(db) ?
+					      NULL : db->slot;
 
 		xa_erase(&cookie->doorbells, index);
 		if (keep)
@@ -1342,8 +1456,6 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 			iommu_msi_slot_put(db->slot);
 		db->mapped = false;
 		db->slot = keep;
-		/* No idle binding wakes it up again. */
-		atomic_add(IOMMU_MSI_DB_DEAD, &db->users);
 		if (!db->refs)
 			doorbell_free(db);
 	}

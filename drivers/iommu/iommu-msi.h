@@ -56,24 +56,23 @@ struct iommu_msi_slot {
 };
 
 /*
- * A doorbell page mapped in one cookie's domain. @users changes without
- * the cookie's mutex when an idle binding wakes up or goes idle again (see
- * bind_existing()); the reclaim turns it from 0 to IOMMU_MSI_DB_DEAD
- * before it unmaps the page, so a binding either wakes up a mapped
- * doorbell or finds it dead, never one on its way out.
+ * A doorbell page mapped in one cookie's domain. Its users are the
+ * bindings on @bindings that have MSIs, and the switches that move a
+ * binding here (@pinned); its idle bindings keep it mapped too, until the
+ * reclaim retires them all at once (doorbell_reclaim()). A binding wakes
+ * up without the cookie's mutex, so it either wakes up before the reclaim
+ * retires it, and the doorbell stays, or finds itself retired.
  */
 struct iommu_msi_doorbell {
 	struct iommu_msi_cookie	*cookie;
 	phys_addr_t		phys;		/* granule aligned */
 	dma_addr_t		iova;
 	struct iommu_msi_slot	*slot;		/* window cookies */
-	atomic_t		users;		/* bindings with MSIs */
-	unsigned int		refs;		/* bindings, idle ones too */
+	struct list_head	bindings;	/* whose IOVA it maps, idle too */
+	unsigned int		pinned;		/* bindings a switch moves here */
+	unsigned int		refs;		/* bindings pointing here */
 	bool			mapped;		/* false once unmapped */
 };
-
-/* Negative: whatever is added or taken away, it stays dead. */
-#define IOMMU_MSI_DB_DEAD	(INT_MIN / 2)
 
 /*
  * What one device's MSIs use of one doorbell page: the IOVA their messages
@@ -81,11 +80,11 @@ struct iommu_msi_doorbell {
  * device goes through, and changes only under the device's group mutex,
  * but for @users: a release drops it, and a prepare raises it, without
  * that mutex when they can (binding_put_fast(), bind_fast()).
- * When its last MSI goes it stays, idle (@users 0), pointing at its
- * doorbell without using it, so that the next MSI finds the mapping with
- * no lock and no allocation. It goes when the device changes domain, its
- * MSI window moves or it leaves its IOMMU, and, once its doorbell was
- * reclaimed, when the device next sets up an MSI on that page.
+ * When its last MSI goes it stays, idle, on its doorbell, which stays
+ * mapped for it: the next MSI takes both back with one compare-and-swap.
+ * It goes when the device changes domain, its MSI window moves or it
+ * leaves its IOMMU, and, once the reclaim retired it, when the device
+ * next sets up an MSI on that page.
  * @iova, @shift and @phys never change once the binding is on the list,
  * which RCU walkers read; it is freed after a grace period.
  */
@@ -95,26 +94,37 @@ struct iommu_msi_binding {
 	phys_addr_t		phys;		/* page, or the doorbell if untranslated */
 	dma_addr_t		iova;
 	unsigned int		shift;		/* 0: used untranslated */
-	atomic_t		users;		/* MSI descriptors; 0: idle */
+	/* MSI descriptors, plus IOMMU_MSI_BINDING_ARMED; see below. */
+	atomic_t		users;
 	struct iommu_msi_slot	*slot;		/* window IOVA: held if used */
 	struct iommu_msi_doorbell *home;	/* allocator IOVA: its owner */
 	struct iommu_msi_doorbell *cur;		/* window mapping in use now */
 	struct iommu_msi_doorbell *next;	/* during a domain switch */
 	/* Its doorbell is in the device's domain: bind_fast() may take it. */
 	bool			in_domain;
-	struct rcu_head		rcu;
+	union {
+		/* In (cur ?: home)->bindings, under that cookie's mutex. */
+		struct list_head db_node;
+		/* Once off every list, for kfree_rcu(). */
+		struct rcu_head	rcu;
+	};
 };
 
 /*
- * A binding's count while the release of its last MSI turns it idle
- * (binding_put_fast()), or while a prepare wakes it up (binding_wake()),
- * without the group mutex: for a few instructions, with preemption off.
- * Whoever holds the group mutex waits these out before looking at the
- * binding, with iommu_msi_binding_users(). A binding the mutex holder is
- * about to free is GONE: nothing wakes it or shares it any more.
+ * A binding's count. Below IOMMU_MSI_BINDING_ARMED, its MSIs; with ARMED
+ * added, the reclaim of its doorbell's cookie is queued and sees the
+ * binding after it last took the flag away, so the binding may go idle
+ * (ARMED + 1 -> ARMED) with no more than a compare-and-swap. Only a
+ * binding going idle unarmed queues the reclaim, while GOING_IDLE, for a
+ * few instructions with preemption off; whoever holds the group mutex or
+ * reclaims waits that out (iommu_msi_binding_users()). The reclaim takes
+ * the flag away from every binding it looks at, and turns the idle
+ * bindings of a doorbell it unmaps RETIRED: nothing wakes them up, and the
+ * group mutex holder frees them. A binding it is about to free is GONE.
  */
+#define IOMMU_MSI_BINDING_ARMED		(1 << 30)
 #define IOMMU_MSI_BINDING_GOING_IDLE	(-1)
-#define IOMMU_MSI_BINDING_WAKING	(-2)
+#define IOMMU_MSI_BINDING_RETIRED	(-2)
 #define IOMMU_MSI_BINDING_GONE		INT_MIN
 
 static inline int iommu_msi_binding_users(struct iommu_msi_binding *b)
@@ -122,10 +132,15 @@ static inline int iommu_msi_binding_users(struct iommu_msi_binding *b)
 	int users;
 
 	while ((users = atomic_read_acquire(&b->users)) ==
-	       IOMMU_MSI_BINDING_GOING_IDLE ||
-	       users == IOMMU_MSI_BINDING_WAKING)
+	       IOMMU_MSI_BINDING_GOING_IDLE)
 		cpu_relax();
 	return users;
+}
+
+/* The MSIs a binding's count @users stands for. */
+static inline int iommu_msi_binding_msis(int users)
+{
+	return users < 0 ? 0 : users & ~IOMMU_MSI_BINDING_ARMED;
 }
 
 struct iommu_msi_cookie {
@@ -209,8 +224,10 @@ int iommu_msi_cookie_fix_granule(struct iommu_msi_cookie *cookie,
 struct iommu_msi_doorbell *
 iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 		       phys_addr_t page, u64 limit);
-void iommu_msi_doorbell_put(struct iommu_msi_doorbell *db, struct device *dev);
-void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db, struct device *dev);
+void iommu_msi_doorbell_drop(struct iommu_msi_doorbell *db,
+			     struct iommu_msi_binding *b, struct device *dev);
+void iommu_msi_doorbell_adopt(struct iommu_msi_binding *b);
+unsigned int iommu_msi_doorbell_users(struct iommu_msi_doorbell *db);
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
 bool iommu_msi_binding_get(struct iommu_msi_binding *b);
 void iommu_msi_binding_put(struct iommu_msi_binding *b);
