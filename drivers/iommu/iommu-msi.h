@@ -7,6 +7,7 @@
 #define __IOMMU_MSI_INTERNAL_H
 
 #include <kunit/visibility.h>
+#include <linux/bits.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/iommu-msi.h>
@@ -122,7 +123,7 @@ struct iommu_msi_binding {
  * bindings of a doorbell it unmaps RETIRED: nothing wakes them up, and the
  * group mutex holder frees them. A binding it is about to free is GONE.
  */
-#define IOMMU_MSI_BINDING_ARMED		(1 << 30)
+#define IOMMU_MSI_BINDING_ARMED		((int)BIT(30))
 #define IOMMU_MSI_BINDING_GOING_IDLE	(-1)
 #define IOMMU_MSI_BINDING_RETIRED	(-2)
 #define IOMMU_MSI_BINDING_GONE		INT_MIN
