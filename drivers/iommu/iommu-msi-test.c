@@ -3186,16 +3186,11 @@ static int sweep_race_vmm(void *data)
 	return 0;
 }
 
-/*
- * The group mutex holder frees idle bindings while bind_fast() wakes them
- * up: each binding is either woken, and stays with its doorbell mapped, or
- * freed, and the lockless prepare falls back to the slow path.
- */
-static void fast_wake_races_sweep(struct kunit *test)
+/* Start a VMM thread enabling and disabling an MSI of @test's device. */
+static struct sweep_race *sweep_race_start(struct kunit *test,
+					   struct mock_domain *md,
+					   const char *name)
 {
-	struct mock_domain *md = mock_window(test, SZ_4K, 1);
-	struct msi_desc *mine = new_desc(test);
-	unsigned int i, idle, rebound = 0;
 	struct sweep_race *r;
 
 	set_idle_ms(test, 60000);
@@ -3205,8 +3200,22 @@ static void fast_wake_races_sweep(struct kunit *test)
 	r->desc = new_desc(test);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, idle_race_stop,
 							&r->race), 0);
-	r->race.task = kthread_run(sweep_race_vmm, r, "msi-sweep-race");
+	r->race.task = kthread_run(sweep_race_vmm, r, name);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->race.task);
+	return r;
+}
+
+/*
+ * The group mutex holder frees idle bindings while bind_fast() wakes them
+ * up: each binding is either woken, and stays with its doorbell mapped, or
+ * freed, and the lockless prepare falls back to the slow path.
+ */
+static void fast_wake_races_sweep(struct kunit *test)
+{
+	struct mock_domain *md = mock_window(test, SZ_4K, 1);
+	struct msi_desc *mine = new_desc(test);
+	struct sweep_race *r = sweep_race_start(test, md, "msi-sweep-race");
+	unsigned int i, idle, rebound = 0;
 
 	/* This thread plays the group mutex holder. No assertion until stop. */
 	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
@@ -3256,18 +3265,8 @@ static void fast_wake_races_reclaim(struct kunit *test)
 {
 	struct mock_domain *md = mock_window(test, SZ_4K, 1);
 	struct msi_desc *mine = new_desc(test);
+	struct sweep_race *r = sweep_race_start(test, md, "msi-retire-race");
 	unsigned int i, rebound = 0;
-	struct sweep_race *r;
-
-	set_idle_ms(test, 60000);
-	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->md = md;
-	r->desc = new_desc(test);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, idle_race_stop,
-							&r->race), 0);
-	r->race.task = kthread_run(sweep_race_vmm, r, "msi-retire-race");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r->race.task);
 
 	/* This thread reclaims, and rebinds under the "group mutex". */
 	for (i = 0; i < IDLE_RACE_LOOPS; i++) {
