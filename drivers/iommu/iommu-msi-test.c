@@ -3206,6 +3206,30 @@ static struct sweep_race *sweep_race_start(struct kunit *test,
 }
 
 /*
+ * Stop the VMM thread, free what @mine's device keeps idle, and check what
+ * both races must leave: every loop done, no lockless prepare on an
+ * unmapped doorbell, both paths taken, nothing mapped or leaked.
+ */
+static void sweep_race_finish(struct kunit *test, struct sweep_race *r,
+			      struct msi_desc *mine, unsigned int loops,
+			      unsigned int rebound)
+{
+	struct mock_domain *md = r->md;
+
+	idle_race_stop(&r->race);
+	iommu_msi_dev_drop_idle(mine->dev);
+	KUNIT_EXPECT_EQ(test, loops, IDLE_RACE_LOOPS);
+	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
+	KUNIT_EXPECT_GT(test, r->fast, 0);
+	KUNIT_EXPECT_GT(test, rebound, 1);
+	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
+	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
+	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
+		   r->race.loops, r->fast, rebound);
+}
+
+/*
  * The group mutex holder frees idle bindings while bind_fast() wakes them
  * up: each binding is either woken, and stays with its doorbell mapped, or
  * freed, and the lockless prepare falls back to the slow path.
@@ -3228,21 +3252,10 @@ static void fast_wake_races_sweep(struct kunit *test)
 		iommu_msi_dev_drop_idle(mine->dev);
 		cond_resched();
 	}
-	idle_race_stop(&r->race);
-	iommu_msi_dev_drop_idle(mine->dev);
-
-	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
-	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
+	sweep_race_finish(test, r, mine, i, rebound);
 	/* Both ways were taken: woken without the mutex, and swept. */
-	KUNIT_EXPECT_GT(test, r->fast, 0);
 	KUNIT_EXPECT_GT(test, r->race.loops, r->fast);
-	KUNIT_EXPECT_GT(test, rebound, 1);
 	KUNIT_EXPECT_EQ(test, dev_bindings(mine->dev, &idle), 0);
-	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
-	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
-		   r->race.loops, r->fast, rebound);
 }
 
 /* Whether @dev has a binding that is not retired. */
@@ -3279,20 +3292,9 @@ static void fast_wake_races_reclaim(struct kunit *test)
 		iommu_msi_cookie_reclaim(md->domain.msi_cookie);
 		cond_resched();
 	}
-	idle_race_stop(&r->race);
-	iommu_msi_dev_drop_idle(mine->dev);
-
-	KUNIT_EXPECT_EQ(test, i, IDLE_RACE_LOOPS);
-	KUNIT_EXPECT_EQ(test, r->unmapped, 0);
+	sweep_race_finish(test, r, mine, i, rebound);
 	/* Both ways were taken: woken without the mutex, and retired. */
-	KUNIT_EXPECT_GT(test, r->fast, 0);
-	KUNIT_EXPECT_GT(test, rebound, 1);
 	KUNIT_EXPECT_GT(test, atomic_read(&md->unmaps), 1);
-	KUNIT_EXPECT_EQ(test, mock_count(md), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->maps), atomic_read(&md->unmaps));
-	KUNIT_EXPECT_EQ(test, atomic_read(&md->bad_ops), 0);
-	kunit_info(test, "%lu cycles, %lu without the mutex, %u bindings\n",
-		   r->race.loops, r->fast, rebound);
 }
 
 static int iommu_msi_test_init(struct kunit *test)
