@@ -184,7 +184,7 @@ void iommu_msi_dev_switch_commit(struct device *dev, struct iommu_domain *new)
 		}
 		WRITE_ONCE(b->in_domain, binding_in_domain(b, cookie));
 		/* Its doorbell may have changed: idle again, it queues its reclaim. */
-		atomic_andnot(IOMMU_MSI_BINDING_ARMED, &b->users);
+		iommu_msi_binding_disarm(b);
 		iommu_msi_binding_put(b);	/* the switch's own */
 	}
 }

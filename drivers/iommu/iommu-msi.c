@@ -340,10 +340,11 @@ unsigned int iommu_msi_doorbell_users(struct iommu_msi_doorbell *db)
 }
 
 /*
- * Take ARMED away from @b, which the reclaim now looks at: its next idle
- * turn queues the reclaim again. True if @b is idle, or going away.
+ * Take ARMED away from @b, which the reclaim now looks at, or which a
+ * switch moved: its next idle turn queues the reclaim again. True if @b is
+ * idle, or going away; a retired or GONE binding is left as it is.
  */
-static bool binding_disarm(struct iommu_msi_binding *b)
+bool iommu_msi_binding_disarm(struct iommu_msi_binding *b)
 {
 	int users;
 
@@ -415,7 +416,7 @@ static bool doorbell_reclaim(struct iommu_msi_doorbell *db, struct device *dev)
 
 	lockdep_assert_held(&db->cookie->lock);
 	list_for_each_entry(b, &db->bindings, db_node)
-		idle &= binding_disarm(b);
+		idle &= iommu_msi_binding_disarm(b);
 	if (!idle)
 		return false;
 	list_for_each_entry(b, &db->bindings, db_node) {

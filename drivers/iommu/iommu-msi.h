@@ -231,6 +231,7 @@ void iommu_msi_doorbell_adopt(struct iommu_msi_binding *b);
 unsigned int iommu_msi_doorbell_users(struct iommu_msi_doorbell *db);
 struct hlist_head *iommu_msi_dev_bindings(struct device *dev);
 bool iommu_msi_binding_get(struct iommu_msi_binding *b);
+bool iommu_msi_binding_disarm(struct iommu_msi_binding *b);
 void iommu_msi_binding_put(struct iommu_msi_binding *b);
 void iommu_msi_dev_hold_bindings(struct device *dev);
 
