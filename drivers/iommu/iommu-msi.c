@@ -315,6 +315,12 @@ static bool doorbell_unmap(struct iommu_msi_doorbell *db, struct device *dev)
 	return true;
 }
 
+/* No binding points at @db, and no switch is moving one here. */
+static bool doorbell_unreferenced(const struct iommu_msi_doorbell *db)
+{
+	return list_empty(&db->bindings) && !db->pinned;
+}
+
 /* The bookkeeping of an unmapped doorbell no binding points at. */
 static void doorbell_free(struct iommu_msi_doorbell *db)
 {
@@ -452,7 +458,7 @@ static unsigned int cookie_reclaim_locked(struct iommu_msi_cookie *cookie)
 		if (!doorbell_reclaim(db, NULL))
 			continue;
 		n++;
-		if (!db->refs)
+		if (doorbell_unreferenced(db))
 			doorbell_free(db);
 	}
 	return n;
@@ -580,7 +586,6 @@ static struct iommu_msi_doorbell *doorbell_map(struct iommu_msi_cookie *cookie,
 	db->phys = page;
 	INIT_LIST_HEAD(&db->bindings);
 	db->pinned = 1;
-	db->refs = 1;
 	db->mapped = true;
 	/* Fills the reserved entry: no allocation, cannot fail. */
 	xa_store(&cookie->doorbells, page >> PAGE_SHIFT, db, GFP_KERNEL);
@@ -618,7 +623,6 @@ iommu_msi_doorbell_get(struct iommu_msi_cookie *cookie, struct device *dev,
 		return ERR_PTR(-ERANGE);
 	}
 	db->pinned++;
-	db->refs++;
 	return db;
 }
 
@@ -674,14 +678,13 @@ static void doorbell_release(struct iommu_msi_doorbell *db,
 		list_del(&b->db_node);
 	else
 		db->pinned--;
-	db->refs--;
 	if (db->mapped) {
 		if (!now && idle_ms && cookie->domain)
 			doorbell_idle(db, dev, idle_ms);
 		else
 			doorbell_reclaim(db, dev);	/* kept if used */
 	}
-	gone = !db->refs && !db->mapped;
+	gone = doorbell_unreferenced(db) && !db->mapped;
 	mutex_unlock(&cookie->lock);
 
 	if (gone)
@@ -1457,7 +1460,7 @@ void iommu_msi_cookie_destroy(struct iommu_domain *domain)
 			iommu_msi_slot_put(db->slot);
 		db->mapped = false;
 		db->slot = keep;
-		if (!db->refs)
+		if (doorbell_unreferenced(db))
 			doorbell_free(db);
 	}
 	cookie->domain = NULL;

@@ -69,9 +69,9 @@ struct iommu_msi_doorbell {
 	phys_addr_t		phys;		/* granule aligned */
 	dma_addr_t		iova;
 	struct iommu_msi_slot	*slot;		/* window cookies */
-	struct list_head	bindings;	/* whose IOVA it maps, idle too */
+	/* The bindings pointing here, whose IOVA it maps: idle, retired too. */
+	struct list_head	bindings;
 	unsigned int		pinned;		/* bindings a switch moves here */
-	unsigned int		refs;		/* bindings pointing here */
 	bool			mapped;		/* false once unmapped */
 };
 
